@@ -1,0 +1,2 @@
+export { classifyBounce } from "./classify-bounce.ts";
+export * from "./taxonomy.ts";
