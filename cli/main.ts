@@ -1,5 +1,8 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { ConfigError } from "../shared/config.ts";
 import { classifyStream } from "./commands/classify.ts";
+import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
+import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
 import { runSample } from "./commands/sample.ts";
 
 const program = new Command()
@@ -53,4 +56,60 @@ program
   .description("classify a bundled sample of real gateway rejection lines and print a summary")
   .action(() => runSample((line) => process.stdout.write(`${line}\n`)));
 
-await program.parseAsync(process.argv);
+const stderrLine = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+program
+  .command("import")
+  .description("import ESP export files into a data folder (gzip NDJSON under events/source=…/dt=…/)")
+  .addOption(
+    new Option("--source <provider>", "the export's provider").choices(IMPORT_SOURCES).makeOptionMandatory(),
+  )
+  .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
+  .argument(
+    "<file...>",
+    "export files: SES = one JSON event per line (Firehose); Mailgun = saved {items, paging} pages",
+  )
+  .addHelpText(
+    "after",
+    `
+Each file is one batch named by its content hash: importing the same file again adds no events.
+Records that cannot be parsed or validated go to quarantine/ with their line and reason, and are counted.
+Exit status: 0 when everything readable was stored, 2 for bad usage or an unreadable file.`,
+  )
+  .action(async (files: string[], opts: { source: ImportSource; data: string }) => {
+    const summary = await importFiles(opts.source, opts.data, files, stderrLine);
+    process.stdout.write(`${formatImportSummary(summary, opts.data)}\n`);
+    if (summary.unreadable > 0) process.exitCode = 2;
+  });
+
+program
+  .command("ingest")
+  .description("one scheduled ingest run: fetch every configured source into the data folder")
+  .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
+  .option("--config <file>", "configuration file (JSON); default ./bounce-radar.json")
+  .addHelpText(
+    "after",
+    `
+Secrets are read from environment variables (BOUNCE_RADAR_SECRET_<NAME>) or the secretsFile named in the
+config; the log says which one was used. A source that fails leaves its cursor at the last written batch
+and the run goes on with the others; the exit status is then 1.`,
+  )
+  .action(async (opts: { data: string; config?: string }) => {
+    const config = await loadCliConfig(opts.config);
+    const results = await ingestCommand(opts.data, config, stderrLine);
+    for (const line of formatIngestSummary(results)) process.stdout.write(`${line}\n`);
+    if (results.some((r) => r.error)) process.exitCode = 1;
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`bounce-radar: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bounce-radar: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -13,7 +13,8 @@ function part(name: string, value: string): string {
   return value;
 }
 function date(dt: string): string {
-  if (!DATE.test(dt)) throw new Error(`invalid date for a storage key (want YYYY-MM-DD): ${JSON.stringify(dt)}`);
+  if (!DATE.test(dt))
+    throw new Error(`invalid date for a storage key (want YYYY-MM-DD): ${JSON.stringify(dt)}`);
   return dt;
 }
 
@@ -41,7 +42,8 @@ export const keys = {
   cursor: (sourceId: string): string => `state/cursors/${part("source", sourceId)}.json`,
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",
-  recipients: (organisation: string): string => `state/recipients/${part("organisation", organisation)}/last-delivered.json`,
+  recipients: (organisation: string): string =>
+    `state/recipients/${part("organisation", organisation)}/last-delivered.json`,
   audit: (dt: string, name: string): string => `audit/${date(dt)}/${part("name", name)}`,
   report: (dt: string, runId: string, file: "report.json" | "report.html"): string =>
     `reports/${date(dt).slice(0, 4)}/${dt.slice(5, 7)}/${dt.slice(8, 10)}/${part("runId", runId)}/${file}`,

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { GatewayIdSchema } from "../gateways/catalogue.ts";
 import { CategorySchema, EspClassSchema, SideSchema } from "../classify/taxonomy.ts";
+import { GatewayIdSchema } from "../gateways/catalogue.ts";
 
 /** The providers bounce-radar reads events from. */
 export const SourceSchema = z.enum(["ses", "mailgun", "sendgrid", "postmark", "sparkpost", "simulated"]);

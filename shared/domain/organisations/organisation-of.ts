@@ -13,7 +13,7 @@ export function organisationOf(domain: string): string {
 /** Lower-case, no trailing dot, IDN in punycode (so `bücher.de` and `xn--bcher-kva.de` agree). */
 export function normaliseDomain(domain: string): string {
   const d = domain.trim().replace(/\.$/, "").toLowerCase();
-  if (/^[\x00-\x7f]*$/.test(d)) return d;
+  if (!/[^\p{ASCII}]/u.test(d)) return d;
   try {
     return new URL(`http://${d}`).hostname;
   } catch {

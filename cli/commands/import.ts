@@ -1,0 +1,96 @@
+import { stat } from "node:fs/promises";
+import type { Source } from "../../shared/domain/events/normalized-event.ts";
+import type { BatchResult } from "../../shared/pipeline/ingest/ingest-batch.ts";
+import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
+import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
+import { mapMailgunEvent } from "../../shared/sources/esp/mailgun/map-mailgun-event.ts";
+import { mapSesRecord } from "../../shared/sources/esp/ses/map-ses-record.ts";
+import { mailgunPageRecords, ndjsonRecords } from "../../shared/sources/files/export-records.ts";
+import { fileBatch } from "../../shared/sources/files/file-batch.ts";
+import { openDataFolder } from "../lib/local-store.ts";
+import { progressBar } from "../lib/progress.ts";
+
+export const IMPORT_SOURCES = ["ses", "mailgun"] as const;
+export type ImportSource = (typeof IMPORT_SOURCES)[number];
+
+export interface ImportSummary {
+  readonly files: number;
+  readonly unreadable: number;
+  readonly records: number;
+  readonly events: number;
+  readonly added: number;
+  readonly duplicates: number;
+  readonly quarantined: number;
+  readonly ignored: number;
+}
+
+const READERS = {
+  ses: { mapper: mapSesRecord, records: ndjsonRecords },
+  mailgun: { mapper: mapMailgunEvent, records: mailgunPageRecords },
+} as const;
+
+/**
+ * Imports export files into the data folder: each file is one batch keyed by its content hash, so importing
+ * it again adds nothing. A file that cannot be read is reported and skipped; the others still import.
+ */
+export async function importFiles(
+  source: ImportSource,
+  dataDir: string,
+  files: readonly string[],
+  log: (line: string) => void,
+): Promise<ImportSummary> {
+  const store = await openDataFolder(dataDir);
+  const seen = new SeenEventIds(store);
+  const results: BatchResult[] = [];
+  let unreadable = 0;
+  for (const path of files) {
+    let size: number;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw new Error("not a regular file");
+      size = info.size;
+    } catch (e) {
+      log(`import: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      unreadable++;
+      continue;
+    }
+    const reader = READERS[source];
+    const bar = progressBar(`importing ${path}`, size);
+    try {
+      const batch = await fileBatch({
+        source: source satisfies Source,
+        path,
+        mapper: reader.mapper,
+        records: (p) => reader.records(p, (bytes) => bar.update(bytes)),
+      });
+      const r = await writeBatch(store, seen, batch);
+      bar.stop();
+      results.push(r);
+      log(
+        `${path}: ${r.records} record(s) → ${r.events} event(s): ${r.added} new, ${r.duplicates} duplicate(s), ${r.quarantined} quarantined, ${r.ignored} ignored (batch ${r.batchId})`,
+      );
+    } catch (e) {
+      bar.stop();
+      log(`import: ${path}: ${(e as Error).message}`);
+      unreadable++;
+    }
+  }
+  const sum = (f: (r: BatchResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  return {
+    files: files.length,
+    unreadable,
+    records: sum((r) => r.records),
+    events: sum((r) => r.events),
+    added: sum((r) => r.added),
+    duplicates: sum((r) => r.duplicates),
+    quarantined: sum((r) => r.quarantined),
+    ignored: sum((r) => r.ignored),
+  };
+}
+
+export function formatImportSummary(s: ImportSummary, dataDir: string): string {
+  const n = (x: number): string => x.toLocaleString("en-US");
+  const quarantine = s.quarantined > 0 ? ` (see ${dataDir}/quarantine/)` : "";
+  const skipped = s.unreadable > 0 ? `, ${s.unreadable} file(s) unreadable` : "";
+  return `import summary: ${n(s.files)} file(s), read ${n(s.records)} record(s), ${n(s.events)} event(s): wrote ${n(s.added)} new, ${n(s.duplicates)} duplicate(s) skipped, ${n(s.quarantined)} quarantined${quarantine}, ${n(s.ignored)} ignored${skipped}`;
+}

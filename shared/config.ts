@@ -1,0 +1,128 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+
+/**
+ * The one configuration schema, shared by the CLI (`--config FILE`) and the CDK app (validated at synth).
+ * Credentials are never in it: sources name a secret, which the runtime resolves (Secrets Manager in AWS;
+ * environment or a local secrets file on a laptop).
+ */
+const SecretName = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, "a secret name (letters, digits, / _ + = . @ -)");
+const SourceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes");
+
+export const MailgunSourceConfigSchema = z.strictObject({
+  id: SourceId,
+  provider: z.literal("mailgun"),
+  region: z.enum(["us", "eu"]).default("us"),
+  /** `events` = GET /v3/{domain}/events (per domain); `logs` = POST /v1/analytics/logs (account-wide). */
+  api: z.enum(["events", "logs"]).default("events"),
+  domains: z.array(z.string().min(1)).default([]),
+  apiKeySecret: SecretName,
+  /** Where the first run starts when there is no cursor yet. */
+  startAt: z.iso.datetime({ offset: true }).optional(),
+  /** Mailgun indexes events out of order: never read closer to now than this. */
+  lagMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
+  /** Re-read this much behind the cursor and deduplicate. */
+  overlapMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
+  /** Each window is one batch; the cursor advances after each. */
+  windowMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
+  /** Override for proxies and tests. */
+  baseUrl: z.url().optional(),
+  timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+});
+
+export const SesSourceConfigSchema = z.strictObject({
+  id: SourceId,
+  provider: z.literal("ses"),
+  /** SQS queue subscribed to the SES event topic (SNS), or receiving EventBridge events. */
+  queueUrl: z.url(),
+  region: z.string().min(1).default("us-east-1"),
+  /** Messages per batch: written together, then deleted together. */
+  batchSize: z.number().int().min(1).max(10_000).default(1000),
+  maxMessagesPerRun: z.number().int().min(1).max(1_000_000).default(50_000),
+  waitTimeSeconds: z.number().int().min(0).max(20).default(20),
+  /** Override for tests. */
+  endpoint: z.url().optional(),
+});
+
+export const SourceConfigSchema = z.discriminatedUnion("provider", [
+  MailgunSourceConfigSchema,
+  SesSourceConfigSchema,
+]);
+export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+export type MailgunSourceConfig = z.infer<typeof MailgunSourceConfigSchema>;
+export type SesSourceConfig = z.infer<typeof SesSourceConfigSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    sources: z.array(SourceConfigSchema).default([]),
+    /** Laptop only: a JSON file of {"secret-name": "value"}; in AWS secrets come from Secrets Manager. */
+    secretsFile: z.string().optional(),
+    masking: z.strictObject({ recipients: z.boolean().default(true) }).default({ recipients: true }),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, s] of config.sources.entries()) {
+      if (seen.has(s.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["sources", i, "id"],
+          message: `duplicate source id "${s.id}"`,
+        });
+      seen.add(s.id);
+      if (s.provider === "mailgun" && s.api === "events" && s.domains.length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["sources", i, "domains"],
+          message: "the Events API needs at least one sending domain",
+        });
+      }
+    }
+  });
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses a configuration object; the error names every offending field by its path. */
+export function parseConfig(value: unknown, origin = "config"): Config {
+  const parsed = ConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map(
+    (i) => `  ${i.path.length > 0 ? i.path.join(".") : "(top level)"}: ${i.message}`,
+  );
+  throw new ConfigError(`${origin} is invalid:\n${lines.join("\n")}`);
+}
+
+export async function loadConfigFile(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(json, path);
+}

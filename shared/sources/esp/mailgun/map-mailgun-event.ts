@@ -1,0 +1,252 @@
+import { z } from "zod";
+import type { EspClass } from "../../../domain/classify/taxonomy.ts";
+import {
+  type EventType,
+  type ProviderEvent,
+  ProviderEventSchema,
+  type SmtpReply,
+} from "../../../domain/events/normalized-event.ts";
+import { domainOfAddress, normaliseDomain } from "../../../domain/organisations/organisation-of.ts";
+import type { MappedRecord } from "../provider-record.ts";
+
+/*
+ * Mailgun events (esp-apis.md §2). One mapper reads items of both pull APIs:
+ *   - Events API (`GET /v3/{domain}/events`): `timestamp` is float epoch seconds;
+ *   - Logs API (`POST /v1/analytics/logs`): `@timestamp` is an ISO string, plus a few extra fields.
+ * Only `event`, `id` and a timestamp are guaranteed; Mailgun only ever adds fields, so schemas are loose.
+ * Fields the verdict rests on (recipient, severity, reason) are checked strictly; descriptive fields (MX
+ * host, IP, message id, tags) are read leniently so an oddly typed one never quarantines a bounce.
+ */
+
+/** A descriptive string field: kept when it is a non-empty string, null otherwise (absent included). */
+const optionalText = z
+  .unknown()
+  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
+  .optional()
+  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));
+
+const DeliveryStatusSchema = z.looseObject({
+  // Mailgun sends an int; a numeric string is accepted, anything else is "no code".
+  code: z
+    .unknown()
+    .optional()
+    .transform((v) =>
+      typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null,
+    ),
+  "enhanced-code": optionalText,
+  message: optionalText,
+  description: optionalText,
+  "mx-host": optionalText,
+});
+
+const EventSchema = z.looseObject({
+  id: z.string().min(1, "empty"),
+  event: z.string().min(1, "empty"),
+  timestamp: z.unknown().optional(),
+  "@timestamp": z.unknown().optional(),
+  recipient: z.string().nullish(),
+  "recipient-domain": z.string().nullish(),
+  severity: z.string().nullish(),
+  reason: z.string().nullish(),
+  // A delivery-status that is not an object says nothing: treated as absent rather than quarantined.
+  "delivery-status": DeliveryStatusSchema.nullish().catch(null),
+  envelope: z.looseObject({ "sending-ip": optionalText, "i-ip-pool-id": optionalText }).nullish().catch(null),
+  message: z
+    .looseObject({ headers: z.looseObject({ "message-id": optionalText }).nullish().catch(null) })
+    .nullish()
+    .catch(null),
+  tags: z.array(z.unknown()).nullish().catch(null),
+  campaigns: z.array(z.unknown()).nullish().catch(null),
+});
+type MailgunEvent = z.infer<typeof EventSchema>;
+
+/** Mapped event names and what each becomes (`failed` depends on severity and reason). */
+const MAPPED_EVENTS = new Set(["delivered", "failed", "rejected", "complained", "accepted"]);
+/** Engagement, storage and mailing-list events: nothing about delivery. */
+const IGNORED_EVENTS: ReadonlySet<string> = new Set([
+  "opened",
+  "clicked",
+  "unsubscribed",
+  "stored",
+  "list_member_uploaded",
+  "list_member_upload_error",
+  "list_uploaded",
+]);
+
+/** Mailgun-internal drop codes (esp-apis.md §2.8): previously bounced, unsubscribed, complained, poor list. */
+const DROP_CODES: ReadonlySet<number> = new Set([605, 606, 607, 625]);
+const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3}$/;
+// Outside 2000..2100 an epoch-seconds value is almost surely milliseconds or garbage, not a Mailgun time.
+const MIN_EPOCH_S = 946_684_800;
+const MAX_EPOCH_S = 4_102_444_800;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+class RecordError extends Error {}
+
+/**
+ * Maps one Mailgun Events API or Logs API item to zero or one provider event. Pure: no clock, no I/O. A record
+ * that cannot be read yields `{ok: false, reason}` naming the field, so the pipeline can quarantine it.
+ */
+export function mapMailgunEvent(record: unknown): MappedRecord {
+  try {
+    return { ok: true, events: mapRecord(record) };
+  } catch (e) {
+    if (e instanceof RecordError) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
+
+function mapRecord(record: unknown): ProviderEvent[] {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new RecordError(`record: expected a JSON object, got ${record === null ? "null" : typeof record}`);
+  }
+  const e = parse(record);
+  const occurredAt = occurredAtOf(e);
+  if (IGNORED_EVENTS.has(e.event)) return [];
+  if (!MAPPED_EVENTS.has(e.event)) throw new RecordError(`event: unknown value ${JSON.stringify(e.event)}`);
+
+  const outcome = outcomeOf(e);
+  const recipient = recipientOf(e.recipient);
+  const given = e["recipient-domain"]?.trim();
+  const status = e["delivery-status"];
+  const event: ProviderEvent = {
+    // Mailgun ids are unique within a day only: the UTC day of the event scopes them. Events and Logs API
+    // copies of one event share id and timestamp, so they get the same id and deduplicate.
+    id: `mailgun:${e.id}:${occurredAt.slice(0, 10)}`,
+    source: "mailgun",
+    occurredAt,
+    type: outcome.type,
+    recipient,
+    recipientDomain: given ? normaliseDomain(given) : (domainOfAddress(recipient) ?? ""),
+    smtp: status ? smtpOf(status) : null,
+    espClass: outcome.espClass,
+    mxHost: status?.["mx-host"] ? normaliseDomain(status["mx-host"]) : null,
+    sendingIp: e.envelope?.["sending-ip"] ?? null,
+    ipPool: e.envelope?.["i-ip-pool-id"] ?? null,
+    messageId: e.message?.headers?.["message-id"] ?? null,
+    campaign: campaignOf(e),
+  };
+  const r = ProviderEventSchema.safeParse(event);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new RecordError(`${formatPath(issue?.path ?? [])}: ${issue?.message ?? "invalid"}`);
+  }
+  return [r.data];
+}
+
+function parse(record: object): MailgunEvent {
+  const r = EventSchema.safeParse(record);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = formatPath(issue?.path ?? []) || "record";
+  // zod 4 words a missing key as "expected string, received undefined".
+  const missing = issue?.code === "invalid_type" && / received undefined$/.test(issue.message);
+  throw new RecordError(`${path}: ${missing ? "missing" : (issue?.message ?? "invalid")}`);
+}
+
+/** `timestamp` (Events API) wins over `@timestamp` (Logs API); either becomes `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+function occurredAtOf(e: MailgunEvent): string {
+  if (e.timestamp !== undefined && e.timestamp !== null) {
+    const t = e.timestamp;
+    if (typeof t !== "number" || !Number.isFinite(t) || t < MIN_EPOCH_S || t >= MAX_EPOCH_S) {
+      throw new RecordError(`timestamp: not epoch seconds between 2000 and 2100 (${JSON.stringify(t)})`);
+    }
+    // Rounded, not floored: 1717000000.123 * 1000 is 1717000000122.9999 in binary floating point.
+    return new Date(Math.round(t * 1000)).toISOString();
+  }
+  const iso = e["@timestamp"];
+  if (iso === undefined || iso === null)
+    throw new RecordError("timestamp: missing (neither timestamp nor @timestamp)");
+  const m = typeof iso === "string" ? ISO_INSTANT.exec(iso.trim()) : null;
+  const ms = m && typeof iso === "string" ? Date.parse(iso.trim()) : Number.NaN;
+  // Date.parse rolls 2024-02-30 over to March: check the day exists.
+  const dayExists =
+    m !== null &&
+    new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDate() === Number(m[3]);
+  if (Number.isNaN(ms) || !dayExists || ms < MIN_EPOCH_S * 1000 || ms >= MAX_EPOCH_S * 1000) {
+    throw new RecordError(`@timestamp: not an ISO 8601 timestamp (${JSON.stringify(iso)})`);
+  }
+  return new Date(ms).toISOString();
+}
+
+interface Outcome {
+  readonly type: EventType;
+  readonly espClass: EspClass | null;
+}
+
+/** esp-apis.md §2.8. Suppression drops are Mailgun not even trying: outside bounce rates. */
+function outcomeOf(e: MailgunEvent): Outcome {
+  switch (e.event) {
+    case "delivered":
+      return { type: "delivered", espClass: null };
+    case "rejected":
+      return { type: "dropped", espClass: null };
+    case "complained":
+      return { type: "complained", espClass: null };
+    case "accepted":
+      return { type: "sent", espClass: null };
+  }
+  // failed
+  const severity = e.severity?.trim().toLowerCase();
+  if (severity === "temporary") return { type: "deferred", espClass: "soft" };
+  if (severity !== "permanent") {
+    throw new RecordError(
+      `severity: expected "temporary" or "permanent" on a failed event, got ${JSON.stringify(e.severity ?? null)}`,
+    );
+  }
+  const reason = e.reason?.trim().toLowerCase() ?? "";
+  const code = e["delivery-status"]?.code;
+  if (reason.startsWith("suppress-") || (code != null && DROP_CODES.has(code))) {
+    return { type: "dropped", espClass: null };
+  }
+  if (reason === "bounce") return { type: "bounced", espClass: "hard" };
+  // Retry limit reached: a temporary problem Mailgun gave up on.
+  if (reason === "old") return { type: "bounced", espClass: "soft" };
+  if (reason === "espblock") return { type: "bounced", espClass: "block" };
+  // generic, greylisted, a missing reason, or one Mailgun adds later: Mailgun did not say what kind.
+  return { type: "bounced", espClass: "undetermined" };
+}
+
+/** Lower-cased, domain part normalised like recipientDomain (punycode, no trailing dot). */
+function recipientOf(raw: string | null | undefined): string {
+  if (raw === undefined || raw === null) throw new RecordError("recipient: missing");
+  const bare = raw.trim().toLowerCase();
+  const at = bare.lastIndexOf("@");
+  const domain = domainOfAddress(bare);
+  if (at <= 0 || domain === null || domain === "" || /\s/.test(bare)) {
+    throw new RecordError(`recipient: not an email address (${JSON.stringify(raw)})`);
+  }
+  return `${bare.slice(0, at)}@${domain}`;
+}
+
+function smtpOf(status: NonNullable<MailgunEvent["delivery-status"]>): SmtpReply | null {
+  // 6xx (and 0) are Mailgun's own codes, not a receiving server's reply.
+  const code =
+    status.code !== null && Number.isInteger(status.code) && status.code >= 200 && status.code <= 599;
+  const enhanced = status["enhanced-code"];
+  const reply: SmtpReply = {
+    code: code ? status.code : null,
+    enhanced: enhanced !== null && ENHANCED.test(enhanced) ? enhanced : null,
+    text: status.message ?? status.description ?? null,
+  };
+  return reply.code === null && reply.enhanced === null && reply.text === null ? null : reply;
+}
+
+function campaignOf(e: MailgunEvent): string | null {
+  const first: unknown = e.campaigns?.[0];
+  if (typeof first === "object" && first !== null && "id" in first) {
+    const id: unknown = first.id;
+    if (typeof id === "string" && id !== "") return id;
+  }
+  const tag: unknown = e.tags?.[0];
+  return typeof tag === "string" && tag !== "" ? tag : null;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else out += out === "" ? String(seg) : `.${String(seg)}`;
+  }
+  return out;
+}
