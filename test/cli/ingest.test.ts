@@ -1,0 +1,117 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeMailgunEvents, startMailgunServer } from "../support/mailgun-server.ts";
+
+// Async spawn: the Mailgun server lives in this process and must keep answering while the CLI runs.
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/bounce-radar.js", ...args], {
+      env: { ...process.env, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe("bounce-radar ingest", () => {
+  it("runs every configured source, says where the secret came from, and keeps the key out of its output", async () => {
+    const apiKey = "key-cli-test-0000";
+    const now = Date.now();
+    const events = makeMailgunEvents({
+      count: 400,
+      start: new Date(now - 5 * 3_600_000),
+      seed: 8,
+      spanMs: 4 * 3_600_000,
+    });
+    const server = await startMailgunServer({ apiKey, events });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "br-ingest-cli-"));
+      const config = join(dir, "bounce-radar.json");
+      await writeFile(
+        config,
+        JSON.stringify({
+          sources: [
+            {
+              id: "mg-main",
+              provider: "mailgun",
+              domains: ["mg.example.com"],
+              apiKeySecret: "mailgun/api-key",
+              baseUrl: server.baseUrl,
+              startAt: new Date(now - 6 * 3_600_000).toISOString(),
+              windowMinutes: 120,
+            },
+          ],
+        }),
+      );
+      const r = await run(["ingest", "--data", join(dir, "data"), "--config", config], {
+        BOUNCE_RADAR_SECRET_MAILGUN_API_KEY: apiKey,
+      });
+      expect(r.stderr).toMatch(
+        /mg-main: Mailgun API key from environment variable BOUNCE_RADAR_SECRET_MAILGUN_API_KEY/,
+      );
+      expect(r.status).toBe(0);
+      // Every event is older than now − 30 min (the lag), so all 400 are stored.
+      expect(r.stdout).toMatch(/ingest mg-main: ok: 3 batch\(es\), .* wrote 400 new event\(s\)/);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(apiKey);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("fails with exit 1 naming the source when the API key is refused", async () => {
+    const server = await startMailgunServer({ apiKey: "right-key", events: [] });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "br-ingest-cli-"));
+      const config = join(dir, "c.json");
+      await writeFile(
+        config,
+        JSON.stringify({
+          sources: [
+            {
+              id: "mg",
+              provider: "mailgun",
+              domains: ["mg.example.com"],
+              apiKeySecret: "k",
+              baseUrl: server.baseUrl,
+            },
+          ],
+        }),
+      );
+      const r = await run(["ingest", "--data", join(dir, "data"), "--config", config], {
+        BOUNCE_RADAR_SECRET_K: "wrong-key",
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/ingest mg: FAILED \(.*(refused|401)/i);
+      expect(`${r.stdout}${r.stderr}`).not.toContain("wrong-key");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("exits 2 with the offending fields for an invalid config", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "br-ingest-cli-"));
+    const config = join(dir, "bad.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        sources: [{ id: "x", provider: "mailgun", domains: ["d"], apiKeySecret: "k", lagMinutes: "soon" }],
+      }),
+    );
+    const r = await run(["ingest", "--data", join(dir, "data"), "--config", config]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/bad\.json is invalid:\n\s+sources\.0\.lagMinutes/);
+  });
+});
