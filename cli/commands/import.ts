@@ -13,16 +13,11 @@ import { progressBar } from "../lib/progress.ts";
 export const IMPORT_SOURCES = ["ses", "mailgun"] as const;
 export type ImportSource = (typeof IMPORT_SOURCES)[number];
 
-export interface ImportSummary {
+/** Totals over the imported files' batches. */
+export type ImportSummary = Omit<BatchResult, "batchId" | "keys"> & {
   readonly files: number;
   readonly unreadable: number;
-  readonly records: number;
-  readonly events: number;
-  readonly added: number;
-  readonly duplicates: number;
-  readonly quarantined: number;
-  readonly ignored: number;
-}
+};
 
 const READERS = {
   ses: { mapper: mapSesRecord, records: ndjsonRecords },

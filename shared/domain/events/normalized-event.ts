@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { CategorySchema, EspClassSchema, SideSchema } from "../classify/taxonomy.ts";
-import { GatewayIdSchema } from "../gateways/catalogue.ts";
+import { ClassificationSchema, EspClassSchema } from "../classify/taxonomy.ts";
 
 /** The providers bounce-radar reads events from. */
 export const SourceSchema = z.enum(["ses", "mailgun", "sendgrid", "postmark", "sparkpost", "simulated"]);
@@ -22,16 +21,6 @@ export const SmtpReplySchema = z.object({
   text: z.string().nullable(),
 });
 export type SmtpReply = z.infer<typeof SmtpReplySchema>;
-
-/** The classifier's verdict, stored with every bounce so reports can explain themselves. */
-export const StoredClassificationSchema = z.object({
-  category: CategorySchema,
-  side: SideSchema,
-  falseHardBounce: z.boolean(),
-  gateway: GatewayIdSchema.nullable(),
-  confidence: z.number().min(0).max(1),
-  rule: z.string(),
-});
 
 const isoInstant = z.iso.datetime({ offset: true });
 
@@ -57,7 +46,8 @@ export const NormalizedEventSchema = z.object({
   messageId: z.string().nullable(),
   campaign: z.string().nullable(),
   /** Set on bounced, deferred and dropped events that carry a reply text. */
-  classification: StoredClassificationSchema.nullable(),
+  /** The classifier's verdict, stored with every failure so reports can explain themselves. */
+  classification: ClassificationSchema.nullable(),
 });
 export type NormalizedEvent = z.infer<typeof NormalizedEventSchema>;
 

@@ -7,7 +7,14 @@ import {
   type SmtpReply,
 } from "../../../domain/events/normalized-event.ts";
 import { domainOfAddress, normaliseDomain } from "../../../domain/organisations/organisation-of.ts";
-import type { MappedRecord } from "../provider-record.ts";
+import {
+  ENHANCED_STATUS,
+  formatPath,
+  ISO_INSTANT,
+  type MappedRecord,
+  mapRecordSafely,
+  RecordError,
+} from "../provider-record.ts";
 
 /*
  * Mailgun events (esp-apis.md §2). One mapper reads items of both pull APIs:
@@ -75,25 +82,16 @@ const IGNORED_EVENTS: ReadonlySet<string> = new Set([
 
 /** Mailgun-internal drop codes (esp-apis.md §2.8): previously bounced, unsubscribed, complained, poor list. */
 const DROP_CODES: ReadonlySet<number> = new Set([605, 606, 607, 625]);
-const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3}$/;
 // Outside 2000..2100 an epoch-seconds value is almost surely milliseconds or garbage, not a Mailgun time.
 const MIN_EPOCH_S = 946_684_800;
 const MAX_EPOCH_S = 4_102_444_800;
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-class RecordError extends Error {}
 
 /**
  * Maps one Mailgun Events API or Logs API item to zero or one provider event. Pure: no clock, no I/O. A record
  * that cannot be read yields `{ok: false, reason}` naming the field, so the pipeline can quarantine it.
  */
 export function mapMailgunEvent(record: unknown): MappedRecord {
-  try {
-    return { ok: true, events: mapRecord(record) };
-  } catch (e) {
-    if (e instanceof RecordError) return { ok: false, reason: e.message };
-    throw e;
-  }
+  return mapRecordSafely(() => mapRecord(record));
 }
 
 function mapRecord(record: unknown): ProviderEvent[] {
@@ -226,7 +224,7 @@ function smtpOf(status: NonNullable<MailgunEvent["delivery-status"]>): SmtpReply
   const enhanced = status["enhanced-code"];
   const reply: SmtpReply = {
     code: code ? status.code : null,
-    enhanced: enhanced !== null && ENHANCED.test(enhanced) ? enhanced : null,
+    enhanced: enhanced !== null && ENHANCED_STATUS.test(enhanced) ? enhanced : null,
     text: status.message ?? status.description ?? null,
   };
   return reply.code === null && reply.enhanced === null && reply.text === null ? null : reply;
@@ -240,13 +238,4 @@ function campaignOf(e: MailgunEvent): string | null {
   }
   const tag: unknown = e.tags?.[0];
   return typeof tag === "string" && tag !== "" ? tag : null;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else out += out === "" ? String(seg) : `.${String(seg)}`;
-  }
-  return out;
 }

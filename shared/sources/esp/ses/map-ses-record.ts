@@ -7,7 +7,14 @@ import {
   type SmtpReply,
 } from "../../../domain/events/normalized-event.ts";
 import { domainOfAddress } from "../../../domain/organisations/organisation-of.ts";
-import type { MappedRecord } from "../provider-record.ts";
+import {
+  ENHANCED_STATUS,
+  formatPath,
+  ISO_INSTANT,
+  type MappedRecord,
+  mapRecordSafely,
+  RecordError,
+} from "../provider-record.ts";
 
 /*
  * Amazon SES events (esp-apis.md §5). One mapper reads every shape SES data reaches us in:
@@ -89,19 +96,12 @@ const NOTIFICATION_TYPES: ReadonlySet<string> = new Set(["Bounce", "Complaint", 
 /** Sent once to a topic when identity notifications are switched on: informational, not an event. */
 const SUBSCRIPTION_SUCCEEDED = "AmazonSnsSubscriptionSucceeded";
 
-class RecordError extends Error {}
-
 /**
  * Maps one SES record to zero or more provider events (one per recipient). Pure: no clock, no I/O. A record
  * that cannot be read yields `{ok: false, reason}` naming the field, so the pipeline can quarantine it.
  */
 export function mapSesRecord(record: unknown): MappedRecord {
-  try {
-    return { ok: true, events: mapAny(record) };
-  } catch (e) {
-    if (e instanceof RecordError) return { ok: false, reason: e.message };
-    throw e;
-  }
+  return mapRecordSafely(() => mapAny(record));
 }
 
 function mapAny(record: unknown): ProviderEvent[] {
@@ -336,17 +336,6 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, prefix: string): 
   throw new RecordError(`${path}: ${missing ? "missing" : issue.message}`);
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else out += out === "" ? String(seg) : `.${String(seg)}`;
-  }
-  return out;
-}
-
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
 /** ISO 8601 with a zone, normalised to `YYYY-MM-DDTHH:mm:ss.sssZ` so ids and partitions agree. */
 function instant(value: string, field: string): string {
   const m = ISO_INSTANT.exec(value.trim());
@@ -379,7 +368,6 @@ function address(raw: string, field: string): string {
 const DIAGNOSTIC_TYPE = /^\s*(?:smtp|x-[a-z0-9-]+)\s*;\s*/i;
 const LEADING_REPLY = /^([2-5]\d\d)(?=[\s-]|$)/;
 const ENHANCED_AFTER_REPLY = /^[2-5]\d\d[\s-]+#?([245]\.\d{1,3}\.\d{1,3})(?![\d.])/;
-const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3}$/;
 
 /** The reply a DSN or delivery reported: `status` is the enhanced code; the text leads with the reply code. */
 function smtpReply(
@@ -389,7 +377,9 @@ function smtpReply(
   const text = diagnostic ? diagnostic.replace(DIAGNOSTIC_TYPE, "").trim() : "";
   const givenStatus = status?.trim() ?? "";
   const code = LEADING_REPLY.exec(text)?.[1];
-  const enhanced = ENHANCED.test(givenStatus) ? givenStatus : (ENHANCED_AFTER_REPLY.exec(text)?.[1] ?? null);
+  const enhanced = ENHANCED_STATUS.test(givenStatus)
+    ? givenStatus
+    : (ENHANCED_AFTER_REPLY.exec(text)?.[1] ?? null);
   if (text === "" && enhanced === null) return null;
   return { code: code === undefined ? null : Number(code), enhanced, text: text === "" ? null : text };
 }
