@@ -183,6 +183,34 @@ describe("runIngest: Mailgun Events API through a faulty provider", () => {
     }
   });
 
+  it("reads the account-wide Logs API the same way", async () => {
+    const events = makeMailgunEvents({ count: 800, start: T0, seed: 21, spanMs: 6 * HOUR });
+    const server = await startMailgunServer({ apiKey: API_KEY, events, faults: [{ kind: "rate-limit", request: 3 }] });
+    try {
+      const store = new LocalObjectStore(await mkdtemp(join(tmpdir(), "br-logs-")));
+      const source = parseConfig({
+        sources: [
+          {
+            id: "mg-logs",
+            provider: "mailgun",
+            api: "logs",
+            region: "eu",
+            apiKeySecret: "mailgun/api-key",
+            baseUrl: server.baseUrl,
+            startAt: T0.toISOString(),
+          },
+        ],
+      }).sources[0] as SourceConfig;
+      const [r] = await runIngest([source], deps(store));
+      expect(r?.error).toBeUndefined();
+      const ids = (await storedEvents(store)).map((e) => e.id).sort();
+      expect(ids).toEqual(expectedIds(events, T0.getTime() + 6 * HOUR));
+      expect(server.requests.every((path) => path.startsWith("/v1/analytics/logs"))).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("gives up on a duplicated page (a paging loop) without landing it or moving the cursor", async () => {
     const events = makeMailgunEvents({ count: 900, start: T0, seed: 3, spanMs: 6 * HOUR });
     const server = await startMailgunServer({
