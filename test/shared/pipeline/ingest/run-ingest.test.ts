@@ -185,7 +185,11 @@ describe("runIngest: Mailgun Events API through a faulty provider", () => {
 
   it("reads the account-wide Logs API the same way", async () => {
     const events = makeMailgunEvents({ count: 800, start: T0, seed: 21, spanMs: 6 * HOUR });
-    const server = await startMailgunServer({ apiKey: API_KEY, events, faults: [{ kind: "rate-limit", request: 3 }] });
+    const server = await startMailgunServer({
+      apiKey: API_KEY,
+      events,
+      faults: [{ kind: "rate-limit", request: 3 }],
+    });
     try {
       const store = new LocalObjectStore(await mkdtemp(join(tmpdir(), "br-logs-")));
       const source = parseConfig({
