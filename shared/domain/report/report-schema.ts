@@ -1,0 +1,128 @@
+import { z } from "zod";
+import { CategorySchema, SideSchema } from "../classify/taxonomy.ts";
+
+/**
+ * The report contract (DESIGN.md "Report contract", schemaVersion 1). Other tools read report.json: change
+ * it only by adding optional fields, never by renaming or removing one.
+ */
+export const VerdictSchema = z.enum([
+  "recipient_filter",
+  "sender_reputation",
+  "sender_authentication",
+  "content_block",
+  "esp_fault",
+  "list_decay",
+  "unknown",
+]);
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+const instant = z.iso.datetime({ offset: true });
+const rate = z.number().min(0).max(1);
+const count = z.number().int().min(0);
+
+export const PeriodSchema = z.object({ start: instant, end: instant });
+
+/** Daily counts for charts: one point per UTC day of the baseline and window. */
+export const SeriesPointSchema = z.object({ date: z.iso.date(), attempts: count, hardBounces: count });
+
+export const EvidenceSchema = z.object({
+  /** One of DESIGN.md's signals: breadth, control_group, recipient_history, rejection_text, sending_infrastructure, reputation, onset. */
+  signal: z.string(),
+  detail: z.string(),
+});
+
+export const SampleSchema = z.object({
+  /** Masked by default (j***@acme.com). */
+  recipient: z.string(),
+  text: z.string(),
+  category: CategorySchema,
+});
+
+export const IncidentSchema = z.object({
+  id: z.string(),
+  verdict: VerdictSchema,
+  side: SideSchema,
+  confidence: z.number().min(0).max(1),
+  /** Worth waking someone for. */
+  alert: z.boolean(),
+  firstSeen: instant,
+  scope: z.object({
+    domains: z.array(z.string()),
+    gateways: z.array(z.string()),
+    sendingIps: z.array(z.string()),
+  }),
+  metrics: z.looseObject({
+    attempts: count,
+    hardBounces: count,
+    rate,
+    baselineRate: rate,
+    /** Share of the hard-bounced addresses that had a successful delivery in the last 90 days. */
+    previouslyDelivered: rate,
+    bouncedAddresses: count,
+  }),
+  evidence: z.array(EvidenceSchema),
+  samples: z.array(SampleSchema),
+  wronglySuppressed: z.array(z.string()),
+  actions: z.array(z.string()),
+  series: z.array(SeriesPointSchema).optional(),
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+export const OrganisationRowSchema = z.looseObject({
+  domain: z.string(),
+  gateway: z.string(),
+  consumer: z.boolean(),
+  attempts: count,
+  hardBounces: count,
+  rate,
+  baselineAttempts: count,
+  baselineHardBounces: count,
+  baselineRate: rate,
+  /** Rate after shrinking toward the population (empirical Bayes). */
+  shrunkRate: rate,
+  pValue: z.number().min(0).max(1),
+  qValue: z.number().min(0).max(1),
+  spike: z.boolean(),
+  categories: z.record(z.string(), count),
+});
+export type OrganisationRow = z.infer<typeof OrganisationRowSchema>;
+
+export const GatewayRowSchema = z.looseObject({
+  gateway: z.string(),
+  organisations: count,
+  attempts: count,
+  hardBounces: count,
+  rate,
+  baselineRate: rate,
+  pValue: z.number().min(0).max(1),
+  qValue: z.number().min(0).max(1),
+  spike: z.boolean(),
+});
+
+export const ReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  generatedAt: instant,
+  runId: z.string(),
+  window: PeriodSchema,
+  baseline: PeriodSchema,
+  totals: z.looseObject({
+    attempts: count,
+    hardBounces: count,
+    hardBounceRate: rate,
+    baselineRate: rate,
+    organisations: count,
+    /** Consumer mailbox providers: the control group. */
+    consumer: z.object({ attempts: count, hardBounces: count, rate, baselineRate: rate, spike: z.boolean() }),
+    series: z.array(SeriesPointSchema).optional(),
+  }),
+  incidents: z.array(IncidentSchema),
+  organisations: z.array(OrganisationRowSchema),
+  gateways: z.array(GatewayRowSchema),
+  reputation: z.array(z.looseObject({ source: z.string() })),
+  dataQuality: z.object({
+    sources: z.array(z.object({ source: z.string(), events: count, lastEventAt: instant.nullable() })),
+    gaps: z.array(z.object({ source: z.string(), from: instant, to: instant })),
+    quarantined: count,
+  }),
+});
+export type Report = z.infer<typeof ReportSchema>;
