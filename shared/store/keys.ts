@@ -39,6 +39,7 @@ export const keys = {
   reputation: (source: string, dt: string, batch: string): string =>
     `reputation/source=${part("source", source)}/dt=${date(dt)}/${part("batch", batch)}.json`,
   dailyAggregates: (dt: string): string => `aggregates/daily/dt=${date(dt)}/organisations.ndjson.gz`,
+  dailyAggregatesManifest: (dt: string): string => `aggregates/daily/dt=${date(dt)}/manifest.json`,
   cursor: (sourceId: string): string => `state/cursors/${part("source", sourceId)}.json`,
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",

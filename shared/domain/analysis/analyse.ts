@@ -1,0 +1,506 @@
+import { createHash } from "node:crypto";
+import { BLOCK_CATEGORIES, type Category, type Side } from "../classify/taxonomy.ts";
+import type { NormalizedEvent } from "../events/normalized-event.ts";
+import type { Incident, OrganisationRow, Report, Verdict } from "../report/report-schema.ts";
+import { maskAddress, type Outcome, outcomeOf } from "./outcomes.ts";
+import {
+  DEFAULT_THRESHOLDS,
+  populationPrior,
+  type RateCounts,
+  type SpikeTest,
+  type SpikeThresholds,
+  testSpikes,
+} from "./spike-statistics.ts";
+import { actionsFor } from "./verdict-actions.ts";
+
+/** Baseline attempts of one kind, already aggregated per day (see pipeline/analyze/daily-aggregates.ts). */
+export interface BaselineRow {
+  readonly date: string;
+  readonly organisation: string;
+  readonly consumer: boolean;
+  readonly sendingIp: string | null;
+  readonly outcome: string;
+  readonly count: number;
+}
+
+export interface AnalysisInput {
+  readonly runId: string;
+  readonly generatedAt: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly baseline: { readonly start: string; readonly end: string };
+  /** Final-outcome events inside the window (one per message and recipient). */
+  readonly windowEvents: readonly NormalizedEvent[];
+  readonly baselineRows: readonly BaselineRow[];
+  /** Gateway per organisation (a GatewayId, "self_hosted" or "unknown"). */
+  readonly gatewayOf: ReadonlyMap<string, string>;
+  /** Whether the address had a successful delivery in the 90 days before it bounced. */
+  readonly previouslyDelivered: (e: NormalizedEvent) => boolean;
+  readonly maskRecipients: boolean;
+  readonly thresholds?: SpikeThresholds;
+  readonly dataQuality: Report["dataQuality"];
+}
+
+const SENDER_VERDICT: Partial<Record<Category, Verdict>> = {
+  reputation_block: "sender_reputation",
+  auth_failure: "sender_authentication",
+  spam_or_content_block: "content_block",
+  esp_internal: "esp_fault",
+};
+const MAX_SAMPLES = 5;
+const EXISTING_SHARE = 0.5;
+
+interface Counts {
+  attempts: number;
+  hard: number;
+}
+const counts = (): Counts => ({ attempts: 0, hard: 0 });
+const isHard = (o: Outcome): o is { hard: Category } => typeof o === "object";
+const hardOf = (outcome: string): Category | null =>
+  outcome.startsWith("hard:") ? (outcome.slice(5) as Category) : null;
+
+/**
+ * From window events and baseline aggregates to the report: spike tests per organisation, gateway, sending IP,
+ * rejection category and the consumer control group; then incidents, each a cluster with a verdict and the
+ * evidence behind it. Pure: no I/O, no clock.
+ */
+export function analyse(input: AnalysisInput): Report {
+  const thresholds = input.thresholds ?? DEFAULT_THRESHOLDS;
+  const gatewayOf = (org: string): string => input.gatewayOf.get(org) ?? "unknown";
+
+  // ── window and baseline counts per unit ──
+  const orgW = new Map<string, Counts & { consumer: boolean; categories: Record<string, number> }>();
+  const orgB = new Map<string, Counts>();
+  const ipW = new Map<string, Counts>();
+  const ipB = new Map<string, Counts>();
+  const catW = new Map<Category, number>();
+  const catB = new Map<Category, number>();
+  const consumerW = counts();
+  const consumerB = counts();
+  const totalW = counts();
+  const totalB = counts();
+  const hardEvents: NormalizedEvent[] = [];
+
+  for (const e of input.windowEvents) {
+    const o = outcomeOf(e);
+    if (o === "not_counted") continue;
+    const org = orgW.get(e.organisation) ?? { ...counts(), consumer: e.consumer, categories: {} };
+    org.attempts++;
+    totalW.attempts++;
+    if (e.consumer) consumerW.attempts++;
+    const ip = e.sendingIp ? (ipW.get(e.sendingIp) ?? counts()) : null;
+    if (ip) ip.attempts++;
+    if (isHard(o)) {
+      org.hard++;
+      totalW.hard++;
+      if (e.consumer) consumerW.hard++;
+      if (ip) ip.hard++;
+      org.categories[o.hard] = (org.categories[o.hard] ?? 0) + 1;
+      catW.set(o.hard, (catW.get(o.hard) ?? 0) + 1);
+      hardEvents.push(e);
+    }
+    orgW.set(e.organisation, org);
+    if (e.sendingIp && ip) ipW.set(e.sendingIp, ip);
+  }
+  const consumerOrgs = new Set<string>();
+  for (const r of input.baselineRows) {
+    if (r.outcome !== "delivered" && r.outcome !== "soft" && !r.outcome.startsWith("hard:")) continue;
+    const hard = hardOf(r.outcome);
+    const add = (m: Map<string, Counts>, k: string) => {
+      const c = m.get(k) ?? counts();
+      c.attempts += r.count;
+      if (hard) c.hard += r.count;
+      m.set(k, c);
+    };
+    add(orgB, r.organisation);
+    if (r.sendingIp) add(ipB, r.sendingIp);
+    totalB.attempts += r.count;
+    if (hard) {
+      totalB.hard += r.count;
+      catB.set(hard, (catB.get(hard) ?? 0) + r.count);
+    }
+    if (r.consumer) {
+      consumerOrgs.add(r.organisation);
+      consumerB.attempts += r.count;
+      if (hard) consumerB.hard += r.count;
+    }
+  }
+
+  const unit = (w: Counts | undefined, b: Counts | undefined): RateCounts => ({
+    attempts: w?.attempts ?? 0,
+    hardBounces: w?.hard ?? 0,
+    baselineAttempts: b?.attempts ?? 0,
+    baselineHardBounces: b?.hard ?? 0,
+  });
+
+  // ── organisations ──
+  const orgNames = [...orgW.keys()].sort();
+  const orgUnits = orgNames.map((o) => unit(orgW.get(o), orgB.get(o)));
+  const prior = populationPrior([...new Set([...orgB.keys()])].map((o) => unit(undefined, orgB.get(o))));
+  const orgTests = testSpikes(orgUnits, prior, thresholds);
+  const orgTest = new Map(orgNames.map((o, i) => [o, orgTests[i] as SpikeTest]));
+
+  // ── gateways (organisations summed by gateway) ──
+  const gwW = new Map<string, Counts & { orgs: Set<string> }>();
+  const gwB = new Map<string, Counts>();
+  for (const [org, c] of orgW) {
+    const g = gatewayOf(org);
+    const x = gwW.get(g) ?? { ...counts(), orgs: new Set<string>() };
+    x.attempts += c.attempts;
+    x.hard += c.hard;
+    x.orgs.add(org);
+    gwW.set(g, x);
+  }
+  for (const [org, c] of orgB) {
+    const g = gatewayOf(org);
+    const x = gwB.get(g) ?? counts();
+    x.attempts += c.attempts;
+    x.hard += c.hard;
+    gwB.set(g, x);
+  }
+  const gwNames = [...gwW.keys()].sort();
+  const gwTests = testSpikes(
+    gwNames.map((g) => unit(gwW.get(g), gwB.get(g))),
+    prior,
+    thresholds,
+  );
+  const gwTest = new Map(gwNames.map((g, i) => [g, gwTests[i] as SpikeTest]));
+
+  // ── sending IPs, categories, consumer control group ──
+  const ipNames = [...ipW.keys()].sort();
+  const ipTests = testSpikes(
+    ipNames.map((ip) => unit(ipW.get(ip), ipB.get(ip))),
+    prior,
+    thresholds,
+  );
+  const ipTest = new Map(ipNames.map((ip, i) => [ip, ipTests[i] as SpikeTest]));
+  const catNames = [...catW.keys()].sort();
+  const catTests = testSpikes(
+    catNames.map((c) =>
+      unit(
+        { attempts: totalW.attempts, hard: catW.get(c) ?? 0 },
+        { attempts: totalB.attempts, hard: catB.get(c) ?? 0 },
+      ),
+    ),
+    prior,
+    thresholds,
+  );
+  const catTest = new Map(catNames.map((c, i) => [c, catTests[i] as SpikeTest]));
+  const [consumerTest] = testSpikes([unit(consumerW, consumerB)], prior, thresholds);
+
+  // ── incidents ──
+  const ctx: IncidentContext = {
+    input,
+    gatewayOf,
+    ipW,
+    ipTest,
+    consumerSpike: consumerTest?.spike ?? false,
+    consumerW,
+    consumerB,
+    orgAttempts: new Map([...orgW].map(([o, c]) => [o, c.attempts])),
+  };
+  const incidents: Incident[] = [];
+  const claimed = new Set<NormalizedEvent>();
+
+  // Sender side first: a category of block that rose across the whole sending, whatever the recipient.
+  for (const [category, verdict] of Object.entries(SENDER_VERDICT) as Array<[Category, Verdict]>) {
+    if (!catTest.get(category)?.spike) continue;
+    const events = hardEvents.filter((e) => e.classification?.category === category);
+    for (const e of events) claimed.add(e);
+    incidents.push(buildIncident(ctx, verdict, "sender", events, catTest.get(category)));
+  }
+
+  // Recipient side: spiking organisations and gateways whose bounces no sender-side incident explains.
+  const spikingOrgs = orgNames.filter((o) => orgTest.get(o)?.spike);
+  const byGateway = new Map<string, string[]>();
+  for (const org of spikingOrgs) {
+    const own = hardEvents.filter((e) => e.organisation === org && !claimed.has(e));
+    if (own.length < thresholds.minHardBounces) continue;
+    const g = gatewayOf(org);
+    byGateway.set(g, [...(byGateway.get(g) ?? []), org]);
+  }
+  for (const g of gwNames) {
+    if (!gwTest.get(g)?.spike || byGateway.has(g)) continue;
+    const orgs = [...(gwW.get(g)?.orgs ?? [])].filter((o) =>
+      hardEvents.some((e) => e.organisation === o && !claimed.has(e)),
+    );
+    if (orgs.length >= 2) byGateway.set(g, orgs);
+  }
+  for (const [g, orgs] of [...byGateway].sort()) {
+    const groupable = g !== "unknown" && g !== "self_hosted" && orgs.length >= 2;
+    const groups = groupable ? [orgs] : orgs.map((o) => [o]);
+    for (const group of groups) {
+      const events = hardEvents.filter((e) => group.includes(e.organisation) && !claimed.has(e));
+      if (events.length < thresholds.minHardBounces) continue;
+      for (const e of events) claimed.add(e);
+      const existing = events.filter((e) => input.previouslyDelivered(e)).length / events.length;
+      const policy =
+        events.filter((e) => e.classification?.category !== "invalid_recipient").length / events.length;
+      const verdict: Verdict =
+        existing >= EXISTING_SHARE || policy >= 0.5 ? "recipient_filter" : "list_decay";
+      incidents.push(
+        buildIncident(
+          ctx,
+          verdict,
+          verdict === "recipient_filter" ? "recipient" : "neutral",
+          events,
+          gwTest.get(g),
+        ),
+      );
+    }
+  }
+  incidents.sort(
+    (a, b) => Number(b.alert) - Number(a.alert) || b.confidence - a.confidence || a.id.localeCompare(b.id),
+  );
+
+  // ── tables ──
+  const organisations: OrganisationRow[] = orgNames.map((o) => {
+    const w = orgW.get(o);
+    const b = orgB.get(o);
+    const t = orgTest.get(o) as SpikeTest;
+    return {
+      domain: o,
+      gateway: gatewayOf(o),
+      consumer: w?.consumer ?? consumerOrgs.has(o),
+      attempts: w?.attempts ?? 0,
+      hardBounces: w?.hard ?? 0,
+      rate: t.rate,
+      baselineAttempts: b?.attempts ?? 0,
+      baselineHardBounces: b?.hard ?? 0,
+      baselineRate: t.baselineRate,
+      shrunkRate: t.shrunkBaselineRate,
+      pValue: t.pValue,
+      qValue: t.qValue,
+      spike: t.spike,
+      categories: w?.categories ?? {},
+    };
+  });
+  organisations.sort((a, b) => b.hardBounces - a.hardBounces || a.domain.localeCompare(b.domain));
+  const gateways = gwNames.map((g) => {
+    const t = gwTest.get(g) as SpikeTest;
+    const w = gwW.get(g);
+    return {
+      gateway: g,
+      organisations: w?.orgs.size ?? 0,
+      attempts: w?.attempts ?? 0,
+      hardBounces: w?.hard ?? 0,
+      rate: t.rate,
+      baselineRate: t.baselineRate,
+      pValue: t.pValue,
+      qValue: t.qValue,
+      spike: t.spike,
+    };
+  });
+
+  const rate = (c: Counts) => (c.attempts > 0 ? c.hard / c.attempts : 0);
+  return {
+    schemaVersion: 1,
+    generatedAt: input.generatedAt,
+    runId: input.runId,
+    window: input.window,
+    baseline: input.baseline,
+    totals: {
+      attempts: totalW.attempts,
+      hardBounces: totalW.hard,
+      hardBounceRate: rate(totalW),
+      baselineRate: rate(totalB),
+      organisations: orgW.size,
+      consumer: {
+        attempts: consumerW.attempts,
+        hardBounces: consumerW.hard,
+        rate: rate(consumerW),
+        baselineRate: rate(consumerB),
+        spike: consumerTest?.spike ?? false,
+      },
+    },
+    incidents,
+    organisations,
+    gateways,
+    reputation: [],
+    dataQuality: input.dataQuality,
+  };
+}
+
+interface IncidentContext {
+  readonly input: AnalysisInput;
+  readonly gatewayOf: (org: string) => string;
+  readonly ipW: ReadonlyMap<string, Counts>;
+  readonly ipTest: ReadonlyMap<string, SpikeTest>;
+  readonly consumerSpike: boolean;
+  readonly consumerW: Counts;
+  readonly consumerB: Counts;
+  readonly orgAttempts: ReadonlyMap<string, number>;
+}
+
+function buildIncident(
+  ctx: IncidentContext,
+  verdict: Verdict,
+  side: Side,
+  events: readonly NormalizedEvent[],
+  unitTest: SpikeTest | undefined,
+): Incident {
+  const { input } = ctx;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const orgs = [...new Set(events.map((e) => e.organisation))].sort();
+  const gateways = [...new Set(orgs.map(ctx.gatewayOf))].sort();
+  const byCategory = tally(events.map((e) => e.classification?.category ?? "unknown"));
+  const [topCategory, topCount] = [...byCategory].sort((a, b) => b[1] - a[1])[0] ?? ["unknown", 0];
+
+  // Sending infrastructure: IPs carrying a far larger share of these bounces than of all attempts.
+  const totalAttempts = [...ctx.ipW.values()].reduce((a, c) => a + c.attempts, 0);
+  const byIp = tally(events.map((e) => e.sendingIp ?? "unknown"));
+  const concentratedIps = [...byIp]
+    .filter(([ip, n]) => {
+      const share = n / events.length;
+      const attemptShare = (ctx.ipW.get(ip)?.attempts ?? 0) / Math.max(totalAttempts, 1);
+      return ip !== "unknown" && share >= 0.3 && share >= 2 * attemptShare;
+    })
+    .map(([ip]) => ip)
+    .sort();
+
+  const attempts = orgs.reduce((a, o) => a + (ctx.orgAttempts.get(o) ?? 0), 0);
+  const existing = events.filter((e) => input.previouslyDelivered(e));
+  const existingShare = events.length > 0 ? existing.length / events.length : 0;
+  const bouncedAddresses = new Set(events.map((e) => e.recipient)).size;
+
+  const evidence: Incident["evidence"] = [];
+  let confidence = 0.5;
+  const consumerNote = `consumer mailboxes ${pct(ctx.consumerW.attempts > 0 ? ctx.consumerW.hard / ctx.consumerW.attempts : 0)} vs baseline ${pct(ctx.consumerB.attempts > 0 ? ctx.consumerB.hard / ctx.consumerB.attempts : 0)}`;
+  evidence.push({
+    signal: "breadth",
+    detail: `${orgs.length} organisation(s) behind ${gateways.length} gateway(s): ${gateways.slice(0, 6).join(", ")}`,
+  });
+  evidence.push({
+    signal: "rejection_text",
+    detail: `${topCount} of ${events.length} hard bounces classified ${topCategory}`,
+  });
+  if (side === "sender") {
+    if (gateways.length >= 3) confidence += 0.15;
+    if (topCount / Math.max(events.length, 1) >= 0.8) confidence += 0.15;
+    if (ctx.consumerSpike) {
+      confidence += 0.1;
+      evidence.push({ signal: "control_group", detail: `the control group spikes too: ${consumerNote}` });
+    } else evidence.push({ signal: "control_group", detail: consumerNote });
+    if (concentratedIps.length > 0) {
+      if (verdict === "sender_reputation" || verdict === "esp_fault") confidence += 0.15;
+      evidence.push({
+        signal: "sending_infrastructure",
+        detail: `concentrated on ${concentratedIps.join(", ")} (${pct((byIp.get(concentratedIps[0] ?? "") ?? 0) / events.length)} of these bounces)`,
+      });
+    } else {
+      evidence.push({ signal: "sending_infrastructure", detail: "spread across all sending IPs" });
+    }
+  } else {
+    evidence.push({
+      signal: "recipient_history",
+      detail: `${existing.length} of ${events.length} bounced addresses (${pct(existingShare)}) had a successful delivery in the last 90 days`,
+    });
+    if (existingShare >= EXISTING_SHARE) confidence += 0.2;
+    else if (existingShare < 0.2) confidence -= 0.1;
+    if (!ctx.consumerSpike) confidence += 0.1;
+    else confidence -= 0.2;
+    evidence.push({
+      signal: "control_group",
+      detail: `${ctx.consumerSpike ? "consumer mailboxes spike too" : "consumer mailboxes normal"}: ${consumerNote}`,
+    });
+    if (concentratedIps.length === 0) {
+      confidence += 0.05;
+      evidence.push({ signal: "sending_infrastructure", detail: "spread across all sending IPs alike" });
+    } else {
+      confidence -= 0.1;
+      evidence.push({
+        signal: "sending_infrastructure",
+        detail: `concentrated on ${concentratedIps.join(", ")}`,
+      });
+    }
+    if (gateways.length === 1 && gateways[0] !== "unknown" && gateways[0] !== "self_hosted")
+      confidence += 0.1;
+    if (BLOCK_CATEGORIES.has(topCategory as Category) || topCategory === "policy_block") confidence += 0.05;
+  }
+  const onset = events.map((e) => e.occurredAt).sort()[0] ?? input.window.start;
+  evidence.push({ signal: "onset", detail: `first hard bounce of this cluster at ${onset}` });
+  confidence = Math.round(Math.min(0.99, Math.max(0.05, confidence)) * 100) / 100;
+
+  const mask = (a: string) => (input.maskRecipients ? maskAddress(a) : a);
+  const samples = pickSamples(events).map((e) => ({
+    recipient: mask(e.recipient),
+    text: e.smtp?.text ?? "(no reply text)",
+    category: e.classification?.category ?? "unknown",
+  }));
+  const scope = { domains: orgs, gateways, sendingIps: concentratedIps };
+  const hardBounces = events.length;
+  const alert = verdict !== "list_decay" && verdict !== "unknown" && confidence >= 0.6;
+  const idSeed = `${verdict}|${scope.gateways.join(",")}|${scope.sendingIps.join(",")}|${verdict.startsWith("sender") || side === "sender" ? "" : orgs.join(",")}|${input.window.end}`;
+  return {
+    id: `inc-${createHash("sha256").update(idSeed).digest("hex").slice(0, 12)}`,
+    verdict,
+    side,
+    confidence,
+    alert,
+    firstSeen: onset,
+    scope,
+    metrics: {
+      attempts,
+      hardBounces,
+      rate: attempts > 0 ? Math.min(1, hardBounces / attempts) : 0,
+      baselineRate: unitTest?.baselineRate ?? 0,
+      previouslyDelivered: existingShare,
+      bouncedAddresses,
+      organisations: orgs.length,
+    },
+    evidence,
+    samples,
+    wronglySuppressed:
+      side === "recipient" ? [...new Set(existing.map((e) => mask(e.recipient)))].sort() : [],
+    actions: actionsFor(verdict, scope),
+    series: seriesFor(input, side === "sender" ? null : new Set(orgs)),
+  };
+}
+
+/** Daily attempts and hard bounces of the incident's scope (every organisation for sender-side incidents). */
+function seriesFor(input: AnalysisInput, orgs: ReadonlySet<string> | null): NonNullable<Incident["series"]> {
+  const days = new Map<string, { attempts: number; hardBounces: number }>();
+  const at = (d: string) => {
+    const x = days.get(d) ?? { attempts: 0, hardBounces: 0 };
+    days.set(d, x);
+    return x;
+  };
+  for (const r of input.baselineRows) {
+    if (orgs && !orgs.has(r.organisation)) continue;
+    if (r.outcome !== "delivered" && r.outcome !== "soft" && !r.outcome.startsWith("hard:")) continue;
+    const x = at(r.date);
+    x.attempts += r.count;
+    if (r.outcome.startsWith("hard:")) x.hardBounces += r.count;
+  }
+  for (const e of input.windowEvents) {
+    if (orgs && !orgs.has(e.organisation)) continue;
+    const o = outcomeOf(e);
+    if (o === "not_counted") continue;
+    const x = at(e.occurredAt.slice(0, 10));
+    x.attempts++;
+    if (isHard(o)) x.hardBounces++;
+  }
+  return [...days].sort((a, b) => a[0].localeCompare(b[0])).map(([date, c]) => ({ date, ...c }));
+}
+
+/** Samples from different organisations first, so one big domain does not fill the list. */
+function pickSamples(events: readonly NormalizedEvent[]): NormalizedEvent[] {
+  const seen = new Set<string>();
+  const out: NormalizedEvent[] = [];
+  for (const e of events) {
+    if (out.length >= MAX_SAMPLES) break;
+    if (seen.has(e.organisation)) continue;
+    seen.add(e.organisation);
+    out.push(e);
+  }
+  for (const e of events) {
+    if (out.length >= MAX_SAMPLES) break;
+    if (!out.includes(e)) out.push(e);
+  }
+  return out;
+}
+
+function tally<T>(items: readonly T[]): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}

@@ -1,0 +1,54 @@
+import type { Category } from "../classify/taxonomy.ts";
+import type { NormalizedEvent } from "../events/normalized-event.ts";
+
+/**
+ * What one event contributes to the hard-bounce rate. Only final outcomes count: delivered or bounced.
+ * Deferrals are not final, and drops (the ESP's own suppression list) were never attempted, so both stay out
+ * of numerator and denominator (esp-apis.md §0.2).
+ */
+export type Outcome = "delivered" | "soft" | "not_counted" | { readonly hard: Category };
+
+/** The ESP's verdict decides what counts as hard: that is the rate the sender sees and worries about. */
+export function outcomeOf(e: NormalizedEvent): Outcome {
+  if (e.type === "delivered") return "delivered";
+  if (e.type !== "bounced") return "not_counted";
+  const permanent =
+    e.espClass === "hard" ||
+    ((e.espClass === null || e.espClass === "undetermined") && (e.smtp?.code ?? 0) >= 500);
+  if (!permanent) return "soft";
+  return { hard: e.classification?.category ?? "unknown" };
+}
+
+/**
+ * One final outcome per (message, recipient): a bounce that arrives after a delivery (asynchronous bounce)
+ * replaces it, so the attempt is counted once.
+ */
+export function finalEvents(events: Iterable<NormalizedEvent>): NormalizedEvent[] {
+  const byAttempt = new Map<string, NormalizedEvent>();
+  const loose: NormalizedEvent[] = [];
+  for (const e of events) {
+    const o = outcomeOf(e);
+    if (o === "not_counted") continue;
+    if (!e.messageId) {
+      loose.push(e);
+      continue;
+    }
+    const key = `${e.messageId}\u0000${e.recipient}`;
+    const seen = byAttempt.get(key);
+    if (
+      !seen ||
+      (seen.type === "delivered" && e.type === "bounced") ||
+      (seen.type === e.type && e.occurredAt > seen.occurredAt)
+    ) {
+      byAttempt.set(key, e);
+    }
+  }
+  return [...byAttempt.values(), ...loose];
+}
+
+/** `jane.doe@acme.com` → `j***@acme.com`: enough to recognise in a report, not to harvest. */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at <= 0) return "***";
+  return `${address[0]}***${address.slice(at)}`;
+}

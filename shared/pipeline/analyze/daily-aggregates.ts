@@ -1,0 +1,181 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { finalEvents, outcomeOf } from "../../domain/analysis/outcomes.ts";
+import { type NormalizedEvent, SourceSchema } from "../../domain/events/normalized-event.ts";
+import { keys } from "../../store/keys.ts";
+import { readNdjsonGz, writeNdjsonGz } from "../../store/ndjson-gzip.ts";
+import type { ObjectStore } from "../../store/object-store.ts";
+
+/** Attempts of one kind for one organisation, sending IP and campaign on one day. */
+export const AggregateRowSchema = z.object({
+  organisation: z.string(),
+  recipientDomain: z.string(),
+  consumer: z.boolean(),
+  sendingIp: z.string().nullable(),
+  campaign: z.string().nullable(),
+  /** "delivered", "soft", or "hard:<category>" */
+  outcome: z.string(),
+  count: z.number().int().min(1),
+  /** An MX host the ESP reported for this domain, if any (gateway evidence without DNS). */
+  mxHost: z.string().nullable(),
+});
+export type AggregateRow = z.infer<typeof AggregateRowSchema>;
+
+const ManifestSchema = z.object({
+  version: z.literal(1),
+  events: z.array(z.object({ key: z.string(), size: z.number() })),
+});
+
+export interface DayAggregate {
+  readonly date: string;
+  readonly rows: readonly AggregateRow[];
+}
+
+/** Stable, non-reversible-at-a-glance key for an address in recipient history. */
+export function addressHash(address: string): string {
+  return createHash("sha256").update(address.toLowerCase()).digest("hex").slice(0, 16);
+}
+
+export async function* readDayEvents(store: ObjectStore, date: string): AsyncIterable<NormalizedEvent> {
+  for (const source of SourceSchema.options) {
+    for await (const obj of store.list(keys.eventsPartition(source, date))) {
+      if (!obj.key.endsWith(".ndjson.gz")) continue;
+      for await (const { value } of readNdjsonGz(store, obj.key)) yield value as NormalizedEvent;
+    }
+  }
+}
+
+async function eventObjects(store: ObjectStore, date: string): Promise<Array<{ key: string; size: number }>> {
+  const out: Array<{ key: string; size: number }> = [];
+  for (const source of SourceSchema.options) {
+    for await (const obj of store.list(keys.eventsPartition(source, date)))
+      out.push({ key: obj.key, size: obj.size });
+  }
+  return out;
+}
+
+export function aggregateEvents(events: Iterable<NormalizedEvent>): AggregateRow[] {
+  const rows = new Map<string, AggregateRow & { count: number }>();
+  for (const e of finalEvents(events)) {
+    const o = outcomeOf(e);
+    const outcome = typeof o === "string" ? o : `hard:${o.hard}`;
+    const key = [e.organisation, e.recipientDomain, e.sendingIp, e.campaign, outcome].join("\u0000");
+    const row = rows.get(key);
+    if (row) {
+      row.count++;
+      row.mxHost ??= e.mxHost;
+    } else {
+      rows.set(key, {
+        organisation: e.organisation,
+        recipientDomain: e.recipientDomain,
+        consumer: e.consumer,
+        sendingIp: e.sendingIp,
+        campaign: e.campaign,
+        outcome,
+        count: 1,
+        mxHost: e.mxHost,
+      });
+    }
+  }
+  return [...rows.values()].sort((a, b) =>
+    a.organisation < b.organisation ? -1 : a.organisation > b.organisation ? 1 : 0,
+  );
+}
+
+export interface AggregateRefresh {
+  readonly days: DayAggregate[];
+  readonly rebuilt: string[];
+}
+
+/**
+ * Daily aggregates for the given days, rebuilt only where the day's event objects changed (a manifest of
+ * keys and sizes sits beside each aggregate), so an hourly run re-reads one or two days, not the baseline.
+ * Deliveries seen while rebuilding update recipient history.
+ */
+export async function refreshDailyAggregates(
+  store: ObjectStore,
+  dates: readonly string[],
+  history: RecipientHistory,
+): Promise<AggregateRefresh> {
+  const days: DayAggregate[] = [];
+  const rebuilt: string[] = [];
+  for (const date of dates) {
+    const objects = await eventObjects(store, date);
+    const manifestKey = keys.dailyAggregatesManifest(date);
+    const stored = await store.get(manifestKey);
+    const current = { version: 1 as const, events: objects };
+    const same =
+      stored !== null &&
+      JSON.stringify(ManifestSchema.safeParse(JSON.parse(Buffer.from(stored).toString("utf8"))).data) ===
+        JSON.stringify(current);
+    if (same) {
+      const rows: AggregateRow[] = [];
+      for await (const { value } of readNdjsonGz(store, keys.dailyAggregates(date)))
+        rows.push(AggregateRowSchema.parse(value));
+      days.push({ date, rows });
+      continue;
+    }
+    const events: NormalizedEvent[] = [];
+    for await (const e of readDayEvents(store, date)) {
+      events.push(e);
+      if (e.type === "delivered") history.recordDelivery(e.organisation, e.recipient, e.occurredAt);
+    }
+    const rows = aggregateEvents(events);
+    if (rows.length > 0) await writeNdjsonGz(store, keys.dailyAggregates(date), rows);
+    else await store.delete(keys.dailyAggregates(date));
+    await store.put(manifestKey, JSON.stringify(current));
+    rebuilt.push(date);
+    days.push({ date, rows });
+  }
+  return { days, rebuilt };
+}
+
+const HistorySchema = z.record(z.string(), z.string());
+
+/**
+ * Last successful delivery per (hashed) address, sharded by organisation under state/recipients/. Merges
+ * keep the latest instant, so days can be rebuilt in any order.
+ */
+export class RecipientHistory {
+  private readonly pending = new Map<string, Map<string, string>>();
+  private readonly loaded = new Map<string, Map<string, string>>();
+
+  constructor(private readonly store: ObjectStore) {}
+
+  recordDelivery(organisation: string, address: string, at: string): void {
+    const org = this.pending.get(organisation) ?? new Map<string, string>();
+    const h = addressHash(address);
+    const prev = org.get(h);
+    if (!prev || prev < at) org.set(h, at);
+    this.pending.set(organisation, org);
+  }
+
+  /** The last delivery to an address, if any is known. */
+  async lastDelivered(organisation: string, address: string): Promise<string | null> {
+    const org = await this.load(organisation);
+    return org.get(addressHash(address)) ?? null;
+  }
+
+  async load(organisation: string): Promise<Map<string, string>> {
+    const cached = this.loaded.get(organisation);
+    if (cached) return cached;
+    const body = await this.store.get(keys.recipients(organisation));
+    const stored = body ? HistorySchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8"))) : null;
+    const map = new Map(Object.entries(stored?.success ? stored.data : {}));
+    for (const [h, at] of this.pending.get(organisation) ?? []) {
+      const prev = map.get(h);
+      if (!prev || prev < at) map.set(h, at);
+    }
+    this.loaded.set(organisation, map);
+    return map;
+  }
+
+  /** Writes every organisation that gained deliveries. */
+  async save(): Promise<void> {
+    for (const organisation of this.pending.keys()) {
+      const merged = await this.load(organisation);
+      await this.store.put(keys.recipients(organisation), JSON.stringify(Object.fromEntries(merged)));
+    }
+    this.pending.clear();
+  }
+}
