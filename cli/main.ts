@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { ConfigError } from "../shared/config.ts";
+import { analyzeCommand, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
 import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
 import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
@@ -103,10 +104,45 @@ and the run goes on with the others; the exit status is then 1.`,
     if (results.some((r) => r.error)) process.exitCode = 1;
   });
 
+program
+  .command("analyze")
+  .description(
+    "rolling hard-bounce rates, spike detection and attribution; writes report.json and report.html",
+  )
+  .requiredOption("--data <dir>", "data folder laid out like the bucket")
+  .option("--at <iso>", "end of the window (default: now)")
+  .option("--window <duration>", "current window", "24h")
+  .option("--baseline <duration>", "trailing baseline before the window", "28d")
+  .option("--dns-server <host:port>", "DNS server for MX lookups (default: the system's)")
+  .option("--json", "print only the report JSON on stdout (logs go to stderr)")
+  .option("--no-mask", "show full recipient addresses in the report (masked by default)")
+  .addHelpText(
+    "after",
+    `
+Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 for bad usage.`,
+  )
+  .action(
+    async (opts: {
+      data: string;
+      at?: string;
+      window: string;
+      baseline: string;
+      dnsServer?: string;
+      json?: boolean;
+      mask: boolean;
+    }) => {
+      const run = await analyzeCommand(opts, stderrLine);
+      if (opts.json) process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
+      else
+        for (const line of formatAnalysisSummary(run.report, run.keys, opts.data))
+          process.stdout.write(`${line}\n`);
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof UsageError) {
     process.stderr.write(`bounce-radar: ${e.message}\n`);
     process.exit(2);
   }

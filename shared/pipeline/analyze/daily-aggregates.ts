@@ -104,6 +104,11 @@ export async function refreshDailyAggregates(
     const manifestKey = keys.dailyAggregatesManifest(date);
     const stored = await store.get(manifestKey);
     const current = { version: 1 as const, events: objects };
+    if (objects.length === 0 && stored === null) {
+      // Nothing was ever sent that day: no aggregate, no manifest, no writes.
+      days.push({ date, rows: [] });
+      continue;
+    }
     const same =
       stored !== null &&
       JSON.stringify(ManifestSchema.safeParse(JSON.parse(Buffer.from(stored).toString("utf8"))).data) ===

@@ -1,0 +1,77 @@
+import { GatewayLookup } from "../../shared/dns/gateway-lookup.ts";
+import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts";
+import type { Report } from "../../shared/domain/report/report-schema.ts";
+import { type AnalysisRun, runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
+import { openDataFolder } from "../lib/local-store.ts";
+
+export class UsageError extends Error {}
+
+/** `24h`, `2d`, `90m` → hours. */
+export function parseDurationHours(value: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/i.exec(value.trim());
+  if (!m) throw new UsageError(`${what}: expected a duration like 24h, 2d or 90m, got "${value}"`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "h").toLowerCase();
+  const hours = unit === "m" ? n / 60 : unit === "d" ? n * 24 : n;
+  if (hours <= 0) throw new UsageError(`${what}: must be positive`);
+  return hours;
+}
+
+export function parseAt(value: string | undefined, now: Date): Date {
+  if (value === undefined) return now;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new UsageError(`--at: not an ISO date/time: "${value}"`);
+  return new Date(t);
+}
+
+export interface AnalyzeCliOptions {
+  readonly data: string;
+  readonly at?: string;
+  readonly window: string;
+  readonly baseline: string;
+  readonly dnsServer?: string;
+  readonly mask: boolean;
+}
+
+export async function analyzeCommand(
+  opts: AnalyzeCliOptions,
+  log: (line: string) => void,
+): Promise<AnalysisRun> {
+  const windowHours = parseDurationHours(opts.window, "--window");
+  const baselineDays = Math.round(parseDurationHours(opts.baseline, "--baseline") / 24);
+  if (baselineDays < 1) throw new UsageError("--baseline: at least 1d");
+  const at = parseAt(opts.at, new Date());
+  const servers = opts.dnsServer ? [parseDnsServer(opts.dnsServer)] : undefined;
+  const store = await openDataFolder(opts.data);
+  const gateways = new GatewayLookup(new NodeMxResolver(servers ? { servers } : {}), store, {
+    now: () => new Date(),
+  });
+  await gateways.load();
+  return runAnalysis(
+    { at, windowHours, baselineDays, maskRecipients: opts.mask },
+    { store, gateways, now: () => new Date(), log },
+  );
+}
+
+export function formatAnalysisSummary(report: Report, written: readonly string[], dataDir: string): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const t = report.totals;
+  const lines = [
+    `window ${report.window.start} – ${report.window.end}: ${t.attempts} attempt(s), ${t.hardBounces} hard bounce(s) = ${pct(t.hardBounceRate)} (baseline ${pct(t.baselineRate)}); consumer control group ${pct(t.consumer.rate)} (baseline ${pct(t.consumer.baselineRate)})`,
+  ];
+  if (report.incidents.length === 0) lines.push("no incidents");
+  for (const i of report.incidents) {
+    const scope = [
+      i.scope.gateways.length > 0 ? `gateways ${i.scope.gateways.join(", ")}` : "",
+      i.scope.sendingIps.length > 0 ? `IPs ${i.scope.sendingIps.join(", ")}` : "",
+      `${i.scope.domains.length} organisation(s)`,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    lines.push(
+      `${i.alert ? "ALERT" : "note "} ${i.verdict} (${i.side} side, confidence ${i.confidence.toFixed(2)}): ${i.metrics.hardBounces} hard bounce(s); ${scope}`,
+    );
+  }
+  lines.push(`report: ${dataDir}/${written[0]} and report.html beside it (also reports/latest.*)`);
+  return lines;
+}

@@ -1,0 +1,166 @@
+import { analyse, type BaselineRow } from "../../domain/analysis/analyse.ts";
+import { finalEvents } from "../../domain/analysis/outcomes.ts";
+import type { SpikeThresholds } from "../../domain/analysis/spike-statistics.ts";
+import type { NormalizedEvent } from "../../domain/events/normalized-event.ts";
+import { type Report, ReportSchema } from "../../domain/report/report-schema.ts";
+import { renderReportHtml } from "../../reports/render-html.ts";
+import { keys, utcDate } from "../../store/keys.ts";
+import { readNdjsonGz } from "../../store/ndjson-gzip.ts";
+import type { ObjectStore } from "../../store/object-store.ts";
+import { RecipientHistory, readDayEvents, refreshDailyAggregates } from "./daily-aggregates.ts";
+
+const DAY = 86_400_000;
+/** How far back a delivery proves an address exists (DESIGN.md: "recent" deliveries). */
+const HISTORY_DAYS = 90;
+
+/** Resolves an organisation's recipient gateway; failures answer "unknown", never throw. */
+export interface GatewayResolver {
+  gatewayOf(domain: string, mxHostFromEsp?: string | null): Promise<{ gateway: string }>;
+  save?(): Promise<unknown>;
+}
+
+export interface AnalyzeOptions {
+  readonly at: Date;
+  readonly windowHours: number;
+  readonly baselineDays: number;
+  readonly maskRecipients: boolean;
+  readonly thresholds?: SpikeThresholds;
+}
+
+export interface AnalyzeDeps {
+  readonly store: ObjectStore;
+  readonly gateways: GatewayResolver;
+  readonly now: () => Date;
+  readonly log: (line: string) => void;
+}
+
+export interface AnalysisRun {
+  readonly report: Report;
+  readonly keys: readonly string[];
+}
+
+function daysBetween(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += DAY)
+    out.push(utcDate(new Date(t)));
+  return out;
+}
+
+/**
+ * One analysis run: refresh daily aggregates (only days whose events changed), read the window's events,
+ * resolve gateways, test, attribute, and write report.json and report.html for the run and as latest.
+ */
+export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): Promise<AnalysisRun> {
+  const { store } = deps;
+  const end = options.at;
+  const start = new Date(end.getTime() - options.windowHours * 3_600_000);
+  const firstWindowDay = utcDate(start);
+  const lastWindowDay = utcDate(new Date(end.getTime() - 1));
+  const dayBefore = utcDate(new Date(Date.parse(`${firstWindowDay}T00:00:00Z`) - DAY));
+  const baselineFirst = utcDate(
+    new Date(Date.parse(`${firstWindowDay}T00:00:00Z`) - options.baselineDays * DAY),
+  );
+  const historyFirst = utcDate(new Date(Date.parse(`${firstWindowDay}T00:00:00Z`) - HISTORY_DAYS * DAY));
+
+  const history = new RecipientHistory(store);
+  const refreshed = await refreshDailyAggregates(store, daysBetween(historyFirst, lastWindowDay), history);
+  await history.save();
+  if (refreshed.rebuilt.length > 0)
+    deps.log(`analyze: rebuilt daily aggregates for ${refreshed.rebuilt.length} day(s)`);
+  const baselineRows: BaselineRow[] = refreshed.days
+    .filter((d) => d.date >= baselineFirst && d.date <= dayBefore)
+    .flatMap((d) => d.rows.map((r) => ({ ...r, date: d.date })));
+
+  const raw: NormalizedEvent[] = [];
+  for (const day of daysBetween(firstWindowDay, lastWindowDay)) {
+    for await (const e of readDayEvents(store, day)) {
+      const t = Date.parse(e.occurredAt);
+      if (t >= start.getTime() && t < end.getTime()) raw.push(e);
+    }
+  }
+  const windowEvents = finalEvents(raw);
+
+  // Gateways: one lookup per organisation, preferring an MX host the ESP reported.
+  const domainOf = new Map<string, { domain: string; mxHost: string | null }>();
+  for (const r of baselineRows)
+    if (!domainOf.has(r.organisation)) domainOf.set(r.organisation, { domain: r.organisation, mxHost: null });
+  for (const e of windowEvents) {
+    const known = domainOf.get(e.organisation);
+    if (!known || (!known.mxHost && e.mxHost))
+      domainOf.set(e.organisation, { domain: e.organisation, mxHost: e.mxHost ?? known?.mxHost ?? null });
+  }
+  const gatewayOf = new Map<string, string>();
+  await Promise.all(
+    [...domainOf].map(async ([org, { domain, mxHost }]) => {
+      gatewayOf.set(org, (await deps.gateways.gatewayOf(domain, mxHost)).gateway);
+    }),
+  );
+  await deps.gateways.save?.();
+
+  // Recipient history: did each bounced address have a delivery in the 90 days before it bounced?
+  const existed = new Set<string>();
+  for (const e of windowEvents) {
+    if (e.type !== "bounced") continue;
+    const last = await history.lastDelivered(e.organisation, e.recipient);
+    if (last && Date.parse(last) >= Date.parse(e.occurredAt) - HISTORY_DAYS * DAY) existed.add(e.id);
+  }
+
+  const runId = `run-${end
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${options.windowHours}h`;
+  const report = ReportSchema.parse(
+    analyse({
+      runId,
+      generatedAt: deps.now().toISOString(),
+      window: { start: start.toISOString(), end: end.toISOString() },
+      baseline: { start: `${baselineFirst}T00:00:00.000Z`, end: `${firstWindowDay}T00:00:00.000Z` },
+      windowEvents,
+      baselineRows,
+      gatewayOf,
+      previouslyDelivered: (e) => existed.has(e.id),
+      maskRecipients: options.maskRecipients,
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+      dataQuality: await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay)),
+    }),
+  );
+
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const html = renderReportHtml(report);
+  const reportDay = utcDate(new Date(end.getTime() - 1));
+  const written = [
+    keys.report(reportDay, runId, "report.json"),
+    keys.report(reportDay, runId, "report.html"),
+    keys.latestReport("latest.json"),
+    keys.latestReport("latest.html"),
+  ];
+  await store.put(written[0] as string, json, { contentType: "application/json" });
+  await store.put(written[1] as string, html, { contentType: "text/html; charset=utf-8" });
+  await store.put(written[2] as string, json, { contentType: "application/json" });
+  await store.put(written[3] as string, html, { contentType: "text/html; charset=utf-8" });
+  return { report, keys: written };
+}
+
+async function dataQuality(
+  store: ObjectStore,
+  windowEvents: readonly NormalizedEvent[],
+  days: readonly string[],
+): Promise<Report["dataQuality"]> {
+  const bySource = new Map<string, { events: number; last: string | null }>();
+  for (const e of windowEvents) {
+    const s = bySource.get(e.source) ?? { events: 0, last: null };
+    s.events++;
+    if (!s.last || e.occurredAt > s.last) s.last = e.occurredAt;
+    bySource.set(e.source, s);
+  }
+  let quarantined = 0;
+  for await (const obj of store.list(keys.quarantinePrefix())) {
+    if (!days.some((d) => obj.key.includes(`/dt=${d}/`))) continue;
+    for await (const _ of readNdjsonGz(store, obj.key)) quarantined++;
+  }
+  return {
+    sources: [...bySource].map(([source, s]) => ({ source, events: s.events, lastEventAt: s.last })),
+    gaps: [],
+    quarantined,
+  };
+}
