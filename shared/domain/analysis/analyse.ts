@@ -311,6 +311,7 @@ export function analyse(input: AnalysisInput): Report {
         baselineRate: rate(consumerB),
         spike: consumerTest?.spike ?? false,
       },
+      series: seriesFor(input, null),
     },
     incidents,
     organisations,
