@@ -209,21 +209,57 @@ export function analyse(input: AnalysisInput): Report {
     incidents.push(buildIncident(ctx, verdict, "sender", events, catTest.get(category)));
   }
 
-  // Recipient side: spiking organisations and gateways whose bounces no sender-side incident explains.
-  const spikingOrgs = orgNames.filter((o) => orgTest.get(o)?.spike);
+  // Recipient side: what the sender-side incidents do not explain. Organisations and gateways are tested
+  // again on their unclaimed bounces only, so a sender problem does not leave recipient-side echoes.
+  const residual = (orgs: Iterable<string>): number => {
+    const set = new Set(orgs);
+    return hardEvents.filter((e) => set.has(e.organisation) && !claimed.has(e)).length;
+  };
+  const residualOrgTests = testSpikes(
+    orgNames.map((o) => ({ ...unit(orgW.get(o), orgB.get(o)), hardBounces: residual([o]) })),
+    prior,
+    thresholds,
+  );
+  const residualGwTests = testSpikes(
+    gwNames.map((g) => ({ ...unit(gwW.get(g), gwB.get(g)), hardBounces: residual(gwW.get(g)?.orgs ?? []) })),
+    prior,
+    thresholds,
+  );
   const byGateway = new Map<string, string[]>();
-  for (const org of spikingOrgs) {
-    const own = hardEvents.filter((e) => e.organisation === org && !claimed.has(e));
-    if (own.length < thresholds.minHardBounces) continue;
+  orgNames.forEach((org, i) => {
+    if (!residualOrgTests[i]?.spike) return;
     const g = gatewayOf(org);
     byGateway.set(g, [...(byGateway.get(g) ?? []), org]);
-  }
-  for (const g of gwNames) {
-    if (!gwTest.get(g)?.spike || byGateway.has(g)) continue;
-    const orgs = [...(gwW.get(g)?.orgs ?? [])].filter((o) =>
-      hardEvents.some((e) => e.organisation === o && !claimed.has(e)),
+  });
+  gwNames.forEach((g, i) => {
+    if (!residualGwTests[i]?.spike || byGateway.has(g)) return;
+    byGateway.set(
+      g,
+      [...(gwW.get(g)?.orgs ?? [])].filter((o) => residual([o]) > 0),
     );
-    if (orgs.length >= 2) byGateway.set(g, orgs);
+  });
+  // A gateway-wide change also reaches organisations too small to spike on their own: bring in those
+  // behind the same gateway whose unclaimed bounces carry the cluster's (non-"user unknown") rejection.
+  for (const [g, orgs] of byGateway) {
+    if (g === "unknown" || g === "self_hosted") continue;
+    const inCluster = new Set(orgs);
+    const top = [
+      ...tally(
+        hardEvents
+          .filter((e) => inCluster.has(e.organisation) && !claimed.has(e))
+          .map((e) => e.classification?.category ?? "unknown"),
+      ),
+    ].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (!top || top === "invalid_recipient" || orgs.length < 2) continue;
+    for (const o of gwW.get(g)?.orgs ?? []) {
+      if (
+        !inCluster.has(o) &&
+        hardEvents.some((e) => e.organisation === o && !claimed.has(e) && e.classification?.category === top)
+      ) {
+        inCluster.add(o);
+      }
+    }
+    byGateway.set(g, [...inCluster].sort());
   }
   for (const [g, orgs] of [...byGateway].sort()) {
     const groupable = g !== "unknown" && g !== "self_hosted" && orgs.length >= 2;

@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
+import { ReportSchema } from "../../shared/domain/report/report-schema.ts";
+import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
+import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
+import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
+import { generateHistory } from "../support/b2b-history.ts";
+import { launchChromium } from "../support/chromium.ts";
+import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/bounce-radar.js", ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+// The issue's must-show: a 40k-event, 250-organisation history through the CLI, report validated and opened
+// in Chromium.
+describe("bounce-radar analyze on a six-week, 250-organisation history", () => {
+  const start = new Date("2026-09-01T00:00:00.000Z");
+  const at = new Date(start.getTime() + 41 * 86_400_000);
+  let dns: DnsServer;
+  let data: string;
+  let events = 0;
+
+  beforeAll(async () => {
+    const history = generateHistory({
+      seed: 7,
+      start,
+      days: 42,
+      organisations: 250,
+      incidents: [
+        { kind: "gateway_policy_change", at: new Date(at.getTime() - 86_400_000), gateway: "mimecast" },
+      ],
+    });
+    events = history.events.length;
+    dns = await startDnsServer(history.zone);
+    data = await mkdtemp(join(tmpdir(), "br-history-"));
+    const store = new LocalObjectStore(data);
+    await writeBatch(store, new SeenEventIds(store), {
+      source: "simulated",
+      batchId: "history-7",
+      rawDate: "2026-09-01",
+      rawParts: () => [],
+      records: () => history.events.map((value, i) => ({ ref: `event ${i}`, value })),
+      mapper: (r) => ({ ok: true, events: [r as ProviderEvent] }),
+    });
+  });
+  afterAll(async () => {
+    await dns?.stop();
+  });
+
+  it("prints only a contract-valid report with --json, and its HTML renders in Chromium without errors", async () => {
+    expect(events).toBeGreaterThanOrEqual(40_000);
+    const r = await run([
+      "analyze",
+      "--data",
+      data,
+      "--at",
+      at.toISOString(),
+      "--dns-server",
+      dns.address,
+      "--json",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(r.stdout));
+    expect(report.organisations.length).toBeGreaterThan(200);
+    expect(report.incidents.filter((i) => i.alert).map((i) => [i.verdict, i.scope.gateways])).toEqual([
+      ["recipient_filter", ["mimecast"]],
+    ]);
+
+    const html = join(data, "reports", "latest.html");
+    expect(await readFile(html, "utf8")).toContain(report.runId);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
+      });
+      page.on("pageerror", (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(html).href);
+      expect(await page.locator("h1, h2").first().isVisible()).toBe(true);
+      expect(await page.locator("svg").count()).toBeGreaterThan(1);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
