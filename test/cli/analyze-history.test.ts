@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,21 +11,7 @@ import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { generateHistory } from "../support/b2b-history.ts";
 import { launchChromium } from "../support/chromium.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
-
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/bounce-radar.js", ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runCli as run } from "../support/run-cli.ts";
 
 // The must-show: a 40k-event, 250-organisation history through the CLI, report validated and opened
 // in Chromium.

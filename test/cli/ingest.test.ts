@@ -1,30 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeMailgunEvents, startMailgunServer } from "../support/mailgun-server.ts";
-
-// Async spawn: the Mailgun server lives in this process and must keep answering while the CLI runs.
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/bounce-radar.js", ...args], {
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runCli as run } from "../support/run-cli.ts";
 
 describe("bounce-radar ingest", () => {
   it("runs every configured source, says where the secret came from, and keeps the key out of its output", async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { mulberry32 } from "./seeded-random.ts";
 
 /*
  * A local Mailgun speaking the two pull contracts of esp-apis.md §2.2 and §2.4 over real HTTP:
@@ -659,18 +660,6 @@ function scrambledIndex(i: number): string {
     n = Math.floor(n / 62);
   }
   return s;
-}
-
-/** Small, fast, seedable PRNG (mulberry32): the same seed gives the same events on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Kind = "delivered" | "hard" | "temporary" | "suppress" | "old" | "espblock" | "generic";

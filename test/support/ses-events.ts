@@ -1,3 +1,5 @@
+import { mulberry32 } from "./seeded-random.ts";
+
 /*
  * Deterministic, realistic Amazon SES event-publishing records (esp-apis.md §5.2) for tests and fixtures:
  * mostly deliveries, bounces with the wording real corporate gateways use, suppression-list drops,
@@ -207,18 +209,6 @@ const SUPPRESSED_ACCOUNT =
 const SUPPRESSED_GLOBAL =
   "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address. For more information about how to remove an address from the suppression list, see the Amazon SES Developer Guide: http://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppressionlist.html ";
 
-/** mulberry32: small, fast, good enough for fixtures, and the same everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 // Fixture speed matters (50k-record exports): a byte table beats toString/padStart per call.
@@ -276,11 +266,11 @@ function weightedPicker<T>(items: readonly T[], weight: (t: T) => number, rnd: (
 export function* generateSesRecords(
   options: SesRecordOptions,
 ): Generator<Record<string, unknown>, void, undefined> {
-  const rnd = prng(options.seed);
+  const rnd = mulberry32(options.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const hex = hexFrom(rnd);
   // Envelopes draw from their own stream, so wrapping never changes the records inside.
-  const envelopeHex = hexFrom(prng(options.seed ^ 0x5bd1e995));
+  const envelopeHex = hexFrom(mulberry32(options.seed ^ 0x5bd1e995));
   // SES ids look like 0100018f1b2c3d4e-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d-000000.
   const sesId = (ms: number): string =>
     `010${ms.toString(16).padStart(13, "0").slice(-13)}-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}-000000`;
