@@ -29,6 +29,8 @@ const ManifestSchema = z.object({
 export interface DayAggregate {
   readonly date: string;
   readonly rows: readonly AggregateRow[];
+  /** Sources with stored events that day (for data-gap detection). */
+  readonly sources: readonly string[];
 }
 
 /** Stable, non-reversible-at-a-glance key for an address in recipient history. */
@@ -104,9 +106,12 @@ export async function refreshDailyAggregates(
     const manifestKey = keys.dailyAggregatesManifest(date);
     const stored = await store.get(manifestKey);
     const current = { version: 1 as const, events: objects };
+    const sources = [
+      ...new Set(objects.map((o) => /^events\/source=([^/]+)\//.exec(o.key)?.[1] ?? "unknown")),
+    ].sort();
     if (objects.length === 0 && stored === null) {
       // Nothing was ever sent that day: no aggregate, no manifest, no writes.
-      days.push({ date, rows: [] });
+      days.push({ date, rows: [], sources: [] });
       continue;
     }
     const same =
@@ -117,7 +122,7 @@ export async function refreshDailyAggregates(
       const rows: AggregateRow[] = [];
       for await (const { value } of readNdjsonGz(store, keys.dailyAggregates(date)))
         rows.push(AggregateRowSchema.parse(value));
-      days.push({ date, rows });
+      days.push({ date, rows, sources });
       continue;
     }
     const events: NormalizedEvent[] = [];
@@ -130,7 +135,7 @@ export async function refreshDailyAggregates(
     else await store.delete(keys.dailyAggregates(date));
     await store.put(manifestKey, JSON.stringify(current));
     rebuilt.push(date);
-    days.push({ date, rows });
+    days.push({ date, rows, sources });
   }
   return { days, rebuilt };
 }

@@ -7,7 +7,12 @@ import { renderReportHtml } from "../../reports/render-html.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import { readNdjsonGz } from "../../store/ndjson-gzip.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
-import { RecipientHistory, readDayEvents, refreshDailyAggregates } from "./daily-aggregates.ts";
+import {
+  type DayAggregate,
+  RecipientHistory,
+  readDayEvents,
+  refreshDailyAggregates,
+} from "./daily-aggregates.ts";
 
 const DAY = 86_400_000;
 /** How far back a delivery proves an address exists (DESIGN.md: "recent" deliveries). */
@@ -121,7 +126,10 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       previouslyDelivered: (e) => existed.has(e.id),
       maskRecipients: options.maskRecipients,
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
-      dataQuality: await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay)),
+      dataQuality: {
+        ...(await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay))),
+        gaps: dataGaps(refreshed.days.filter((d) => d.date >= baselineFirst)),
+      },
     }),
   );
 
@@ -164,3 +172,30 @@ async function dataQuality(
     quarantined,
   };
 }
+
+/**
+ * Whole days on which a source that had delivered data stored nothing: a stalled connector or a lost export,
+ * which would otherwise read as a quiet day.
+ */
+export function dataGaps(days: readonly DayAggregate[]): Report["dataQuality"]["gaps"] {
+  const gaps: Report["dataQuality"]["gaps"] = [];
+  const sources = [...new Set(days.flatMap((d) => d.sources))].sort();
+  for (const source of sources) {
+    const present = days.map((d) => d.sources.includes(source));
+    const first = present.indexOf(true);
+    let runStart = -1;
+    for (let i = first; i <= present.length; i++) {
+      if (i < present.length && !present[i] && runStart < 0) runStart = i;
+      if ((i === present.length || present[i]) && runStart >= 0) {
+        const from = days[runStart]?.date ?? "";
+        // A silence that lasts to the end is the one that matters most: a stalled connector.
+        const to = i < days.length ? (days[i]?.date ?? "") : nextDay(days[days.length - 1]?.date ?? from);
+        gaps.push({ source, from: `${from}T00:00:00.000Z`, to: `${to}T00:00:00.000Z` });
+        runStart = -1;
+      }
+    }
+  }
+  return gaps;
+}
+
+const nextDay = (date: string): string => utcDate(new Date(Date.parse(`${date}T00:00:00Z`) + DAY));
