@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { ConfigError } from "../shared/config.ts";
+import { ConfigError, loadConfigFile } from "../shared/config.ts";
 import { analyzeCommand, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
 import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
@@ -111,8 +111,9 @@ program
   )
   .requiredOption("--data <dir>", "data folder laid out like the bucket")
   .option("--at <iso>", "end of the window (default: now)")
-  .option("--window <duration>", "current window", "24h")
-  .option("--baseline <duration>", "trailing baseline before the window", "28d")
+  .option("--window <duration>", "current window (default 24h)")
+  .option("--baseline <duration>", "trailing baseline before the window (default 28d)")
+  .option("--config <file>", "configuration file: analysis windows, DNS servers, masking")
   .option("--dns-server <host:port>", "DNS server for MX lookups (default: the system's)")
   .option("--json", "print only the report JSON on stdout (logs go to stderr)")
   .option("--no-mask", "show full recipient addresses in the report (masked by default)")
@@ -129,9 +130,12 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
       baseline: string;
       dnsServer?: string;
       json?: boolean;
+      config?: string;
       mask: boolean;
     }) => {
-      const run = await analyzeCommand(opts, stderrLine);
+      const config = opts.config ? await loadConfigFile(opts.config) : undefined;
+      const { config: _file, ...flags } = opts;
+    const run = await analyzeCommand({ ...flags, ...(config ? { config } : {}) }, stderrLine);
       if (opts.json) process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
       else
         for (const line of formatAnalysisSummary(run.report, run.keys, opts.data))

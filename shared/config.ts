@@ -75,6 +75,19 @@ export const ConfigSchema = z
     /** Laptop only: a JSON file of {"secret-name": "value"}; in AWS secrets come from Secrets Manager. */
     secretsFile: z.string().optional(),
     masking: z.strictObject({ recipients: z.boolean().default(true) }).default({ recipients: true }),
+    analysis: z
+      .strictObject({
+        windowHours: z
+          .number()
+          .min(1)
+          .max(24 * 14)
+          .default(24),
+        baselineDays: z.number().int().min(1).max(365).default(28),
+        /** DNS servers for MX lookups ("HOST" or "HOST:PORT"); empty = the system's resolver. */
+        dnsServers: z.array(z.string().min(1)).default([]),
+        dnsTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

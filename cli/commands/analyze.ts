@@ -1,3 +1,4 @@
+import type { Config } from "../../shared/config.ts";
 import { GatewayLookup } from "../../shared/dns/gateway-lookup.ts";
 import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts";
 import type { Report } from "../../shared/domain/report/report-schema.ts";
@@ -27,28 +28,44 @@ export function parseAt(value: string | undefined, now: Date): Date {
 export interface AnalyzeCliOptions {
   readonly data: string;
   readonly at?: string;
-  readonly window: string;
-  readonly baseline: string;
+  /** Flags win over the config file, which wins over the defaults. */
+  readonly window?: string;
+  readonly baseline?: string;
   readonly dnsServer?: string;
   readonly mask: boolean;
+  readonly config?: Config;
 }
 
 export async function analyzeCommand(
   opts: AnalyzeCliOptions,
   log: (line: string) => void,
 ): Promise<AnalysisRun> {
-  const windowHours = parseDurationHours(opts.window, "--window");
-  const baselineDays = Math.round(parseDurationHours(opts.baseline, "--baseline") / 24);
+  const analysis = opts.config?.analysis;
+  const windowHours = opts.window
+    ? parseDurationHours(opts.window, "--window")
+    : (analysis?.windowHours ?? 24);
+  const baselineDays = opts.baseline
+    ? Math.round(parseDurationHours(opts.baseline, "--baseline") / 24)
+    : (analysis?.baselineDays ?? 28);
   if (baselineDays < 1) throw new UsageError("--baseline: at least 1d");
   const at = parseAt(opts.at, new Date());
-  const servers = opts.dnsServer ? [parseDnsServer(opts.dnsServer)] : undefined;
+  const configured = analysis?.dnsServers ?? [];
+  const servers = opts.dnsServer
+    ? [parseDnsServer(opts.dnsServer)]
+    : configured.length > 0
+      ? configured.map(parseDnsServer)
+      : undefined;
   const store = await openDataFolder(opts.data);
-  const gateways = new GatewayLookup(new NodeMxResolver(servers ? { servers } : {}), store, {
-    now: () => new Date(),
-  });
+  const gateways = new GatewayLookup(
+    new NodeMxResolver({ ...(servers ? { servers } : {}), timeoutMs: analysis?.dnsTimeoutMs ?? 2000 }),
+    store,
+    {
+      now: () => new Date(),
+    },
+  );
   await gateways.load();
   return runAnalysis(
-    { at, windowHours, baselineDays, maskRecipients: opts.mask },
+    { at, windowHours, baselineDays, maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true) },
     { store, gateways, now: () => new Date(), log },
   );
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,6 +55,39 @@ describe("bounce-radar analyze", () => {
     expect(html).toMatch(/<html/i);
     // Recipient addresses are masked by default.
     for (const i of report.incidents) for (const s of i.samples) expect(s.recipient).toMatch(/^.\*\*\*@/);
+  });
+
+  it("takes DNS servers and windows from --config, with flags winning", async () => {
+    await rm(join(data, "state", "mx"), { recursive: true, force: true });
+    const config = join(data, "..", "bounce-radar.json");
+    await writeFile(config, JSON.stringify({ analysis: { dnsServers: [dns.address], windowHours: 48 } }));
+    const before = dns.queries.length;
+    const r = await run([
+      "analyze",
+      "--data",
+      data,
+      "--at",
+      "2026-11-15T00:00:00Z",
+      "--config",
+      config,
+      "--json",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(dns.queries.length).toBeGreaterThan(before);
+    expect(ReportSchema.parse(JSON.parse(r.stdout)).window.start).toBe("2026-11-13T00:00:00.000Z");
+    const flagged = await run([
+      "analyze",
+      "--data",
+      data,
+      "--at",
+      "2026-11-15T00:00:00Z",
+      "--config",
+      config,
+      "--window",
+      "24h",
+      "--json",
+    ]);
+    expect(ReportSchema.parse(JSON.parse(flagged.stdout)).window.start).toBe("2026-11-14T00:00:00.000Z");
   });
 
   it("prints a readable summary without --json and rejects bad durations as usage errors", async () => {
