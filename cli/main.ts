@@ -135,7 +135,7 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
     }) => {
       const config = opts.config ? await loadConfigFile(opts.config) : undefined;
       const { config: _file, ...flags } = opts;
-    const run = await analyzeCommand({ ...flags, ...(config ? { config } : {}) }, stderrLine);
+      const run = await analyzeCommand({ ...flags, ...(config ? { config } : {}) }, stderrLine);
       if (opts.json) process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
       else
         for (const line of formatAnalysisSummary(run.report, run.keys, opts.data))

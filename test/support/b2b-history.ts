@@ -10,7 +10,7 @@
  * Sending: a weekly newsletter (Tuesdays, ~70% of the list), a fortnightly promotion (Thursdays, ~30%) and daily
  * transactional mail; one message per recipient per send, spread over two ESP IP pools of three IPs each.
  *
- * Baseline noise: staff turnover (~2.5% of corporate contacts a month leave; their address bounces "user unknown"
+ * Baseline noise: staff turnover (~3% of corporate contacts a month leave; their address bounces "user unknown"
  * in the gateway's own wording at the next send and is then suppressed, so later sends are `dropped`), new contacts
  * with the odd typo (bounce at first send), a stale segment that already left before the history starts, an
  * initial suppression list, mailbox-full soft bounces, greylisting and busy-server deferrals (a `deferred` event
@@ -26,15 +26,34 @@
  * "user unknown" in the last 24 hours (a contact who had a delivery ten days earlier and has since left). They are
  * list decay, never an alert. `tinyOrgBounces(history)` finds them (and any other tiny-org bounce in the last day).
  *
+ * The ESP calls every injected block "hard" and suppresses the address (later sends are `dropped`): those are the
+ * wrongly suppressed addresses the product has to find. Its own failures (esp_pool_fault) are not suppressed.
+ *
  * Same options → identical output. Random draws are split into independent streams (world, schedule, per-send
- * noise, per-incident), so the same seed gives the same world and baseline draws whatever incidents are injected;
- * only the consequences of the injected bounces (suppressed addresses, a flash campaign) differ.
+ * noise, per-incident), so the same seed gives the same world and baseline draws whatever incidents are injected:
+ * every event before the first onset is identical (ids included); after it only the consequences of the injected
+ * bounces (suppressed addresses, a flash campaign) differ.
  */
 
 import type { Category } from "../../shared/domain/classify/taxonomy.ts";
 import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
 import type { GatewayId } from "../../shared/domain/gateways/catalogue.ts";
 
+/**
+ * - gateway_user_unknown_one_org: one mid-size organisation (80–600 contacts, behind Proofpoint or Mimecast unless
+ *   told otherwise) answers "user unknown" for about half of its addresses, all of which had deliveries before: its
+ *   gateway's directory copy lost them. → recipient_filter / recipient (category invalid_recipient).
+ * - gateway_policy_change: a gateway (default Mimecast) rejects with policy wording at most organisations behind it
+ *   (at least five), 30–65% of their sends. → recipient_filter / recipient (policy_block).
+ * - ip_blocklisted: one sending IP (default 198.51.100.11) is refused with block-list / IP-reputation wording by
+ *   30–70% of receivers across all gateways and consumer providers; the other IPs are fine. → sender_reputation.
+ * - dmarc_failing: DMARC/SPF rejections on every IP across gateways, strongest at Gmail and Yahoo.
+ *   → sender_authentication.
+ * - content_block: the biggest campaign in the window is rejected as spam/content by 35–50% of corporate receivers
+ *   (Gmail 15%; other consumer providers junk instead). → content_block.
+ * - esp_pool_fault: half of the sends on one pool (default pool-b) fail inside the ESP, no remote reply
+ *   (smtp code and enhanced null, mxHost null). → esp_fault.
+ */
 export type IncidentKind =
   | "gateway_user_unknown_one_org"
   | "gateway_policy_change"
@@ -100,7 +119,7 @@ export interface HistoryOptions {
   start: Date;
   /** Default 42. */
   days?: number;
-  /** Corporate organisations; default 250. */
+  /** Corporate organisations; default 250 (the three largest always have 1,000–4,000 contacts). */
   organisations?: number;
   incidents?: IncidentSpec[];
   /** Tiny organisations (1–2 contacts) given a genuine user-unknown in the last 24 h; default 3. */
@@ -514,11 +533,16 @@ function corporateDomains(n: number, r: Rng): string[] {
   return out;
 }
 
+/** The three largest customers: thousands of contacts each, whatever the seed. */
+const TOP_SIZES = [3600, 1700, 1150];
+
 /** Zipf-like list sizes by rank, with log-normal scatter: a few thousands, most 2–30, some 1–2. */
 function listSizes(n: number, r: Rng): number[] {
   const sizes: number[] = [];
   for (let k = 1; k <= n; k++) {
-    const s = (3600 / k ** 1.42) * Math.exp(0.3 * gaussian(r));
+    const top = TOP_SIZES[k - 1];
+    const s =
+      top !== undefined ? top * (1 + 0.12 * (2 * r() - 1)) : (3600 / k ** 1.42) * Math.exp(0.3 * gaussian(r));
     sizes.push(Math.max(1, Math.round(s)));
   }
   return sizes;
