@@ -43,6 +43,7 @@ export const keys = {
   cursor: (sourceId: string): string => `state/cursors/${part("source", sourceId)}.json`,
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",
+  alertsLease: (): string => "state/alerts.lease.json",
   recipients: (organisation: string): string =>
     `state/recipients/${part("organisation", organisation)}/last-delivered.json`,
   audit: (dt: string, name: string): string => `audit/${date(dt)}/${part("name", name)}`,
