@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { ConfigError, loadConfigFile } from "../shared/config.ts";
-import { analyzeCommand, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
+import { analyzeCommand, formatAlertSummary, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
 import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
 import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
@@ -117,6 +117,7 @@ program
   .option("--dns-server <host:port>", "DNS server for MX lookups (default: the system's)")
   .option("--json", "print only the report JSON on stdout (logs go to stderr)")
   .option("--no-mask", "show full recipient addresses in the report (masked by default)")
+  .option("--no-alerts", "do not run the alert lifecycle (state/alerts.json) or print notifications")
   .addHelpText(
     "after",
     `
@@ -126,20 +127,27 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
     async (opts: {
       data: string;
       at?: string;
-      window: string;
-      baseline: string;
+      window?: string;
+      baseline?: string;
       dnsServer?: string;
       json?: boolean;
       config?: string;
       mask: boolean;
+      alerts: boolean;
     }) => {
       const config = opts.config ? await loadConfigFile(opts.config) : undefined;
       const { config: _file, ...flags } = opts;
-      const run = await analyzeCommand({ ...flags, ...(config ? { config } : {}) }, stderrLine);
+      const out = opts.json ? stderrLine : (line: string) => process.stdout.write(`${line}\n`);
+      const run = await analyzeCommand(
+        { ...flags, ...(config ? { config } : {}), alertOutput: out },
+        stderrLine,
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
       else
         for (const line of formatAnalysisSummary(run.report, run.keys, opts.data))
           process.stdout.write(`${line}\n`);
+      for (const line of formatAlertSummary(run.alerts)) stderrLine(line);
+      if (run.alerts && run.alerts.failed.length > 0) process.exitCode = 1;
     },
   );
 

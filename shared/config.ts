@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { AlertPolicySchema } from "./domain/alerts/incident-lifecycle.ts";
 
 /**
  * The one configuration schema, shared by the CLI (`--config FILE`) and the CDK app (validated at synth).
@@ -75,6 +76,7 @@ export const ConfigSchema = z
     /** Laptop only: a JSON file of {"secret-name": "value"}; in AWS secrets come from Secrets Manager. */
     secretsFile: z.string().optional(),
     masking: z.strictObject({ recipients: z.boolean().default(true) }).default({ recipients: true }),
+    alerts: AlertPolicySchema.prefault({}),
     analysis: z
       .strictObject({
         windowHours: z

@@ -1,7 +1,11 @@
+import { join, resolve } from "node:path";
 import type { Config } from "../../shared/config.ts";
 import { GatewayLookup } from "../../shared/dns/gateway-lookup.ts";
 import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts";
+import { AlertPolicySchema } from "../../shared/domain/alerts/incident-lifecycle.ts";
 import type { Report } from "../../shared/domain/report/report-schema.ts";
+import { ConsoleNotifier } from "../../shared/notify/notifier.ts";
+import { type AlertRunResult, runAlerts } from "../../shared/pipeline/alerts/run-alerts.ts";
 import { type AnalysisRun, runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
@@ -34,12 +38,20 @@ export interface AnalyzeCliOptions {
   readonly dnsServer?: string;
   readonly mask: boolean;
   readonly config?: Config;
+  /** Run the alert lifecycle and print notifications with the console notifier. */
+  readonly alerts: boolean;
+  /** Where console notifications go (stderr when stdout carries --json). */
+  readonly alertOutput: (text: string) => void;
+}
+
+export interface AnalyzeCliResult extends AnalysisRun {
+  readonly alerts: AlertRunResult | null;
 }
 
 export async function analyzeCommand(
   opts: AnalyzeCliOptions,
   log: (line: string) => void,
-): Promise<AnalysisRun> {
+): Promise<AnalyzeCliResult> {
   const analysis = opts.config?.analysis;
   const windowHours = opts.window
     ? parseDurationHours(opts.window, "--window")
@@ -64,10 +76,29 @@ export async function analyzeCommand(
     },
   );
   await gateways.load();
-  return runAnalysis(
+  const run = await runAnalysis(
     { at, windowHours, baselineDays, maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true) },
     { store, gateways, now: () => new Date(), log },
   );
+  const alerts = opts.alerts
+    ? await runAlerts(run.report, {
+        store,
+        notifier: new ConsoleNotifier(opts.alertOutput),
+        policy: opts.config?.alerts ?? AlertPolicySchema.parse({}),
+        now: () => new Date(),
+        log,
+        reportUri: join(resolve(opts.data), run.keys[0] ?? ""),
+      })
+    : null;
+  return { ...run, alerts };
+}
+
+export function formatAlertSummary(result: AlertRunResult | null): string[] {
+  if (!result) return [];
+  if (result.skipped) return [`alerts: skipped (${result.skipped})`];
+  const lines = result.sent.map((s) => `alerts: sent ${s.kind} for ${s.key}`);
+  for (const f of result.failed) lines.push(`alerts: FAILED for ${f.key}: ${f.error}`);
+  return lines.length > 0 ? lines : ["alerts: nothing new to send"];
 }
 
 export function formatAnalysisSummary(report: Report, written: readonly string[], dataDir: string): string[] {

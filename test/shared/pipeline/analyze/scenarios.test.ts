@@ -6,6 +6,7 @@ import { GatewayLookup } from "../../../../shared/dns/gateway-lookup.ts";
 import { NodeMxResolver } from "../../../../shared/dns/mx-resolver.ts";
 import type { ProviderEvent } from "../../../../shared/domain/events/normalized-event.ts";
 import type { Report } from "../../../../shared/domain/report/report-schema.ts";
+import { formatAlert } from "../../../../shared/notify/alert-message.ts";
 import { runAnalysis } from "../../../../shared/pipeline/analyze/run-analysis.ts";
 import { SeenEventIds } from "../../../../shared/pipeline/ingest/seen-event-ids.ts";
 import { writeBatch } from "../../../../shared/pipeline/ingest/write-batch.ts";
@@ -103,6 +104,17 @@ describe("analysis scenarios", () => {
     if (injected.gateway && injected.expected.side === "recipient") {
       expect(match?.scope.gateways).toEqual([injected.gateway]);
       expect(match?.scope.domains).toEqual(expect.arrayContaining(injected.organisations.slice(0, 1)));
+    }
+    // Every alert of the suite fits an SMS, whatever its lifecycle stage.
+    for (const i of found) {
+      for (const stage of ["new", "escalated", "resolved"] as const) {
+        const message = formatAlert(stage, i, {
+          reportUri: "s3://bucket/reports/latest.json",
+          window: report.window,
+        });
+        expect(message.sms.length).toBeLessThanOrEqual(140);
+        expect(message.subject.length).toBeLessThanOrEqual(100);
+      }
     }
     if (kind === "ip_blocklisted") expect(match?.scope.sendingIps).toEqual(injected.sendingIps);
     if (kind === "esp_pool_fault") {
