@@ -2,13 +2,11 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
-import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
-import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { generateHistory } from "../support/b2b-history.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { runCli } from "../support/run-cli.ts";
+import { storeHistory } from "../support/store-history.ts";
 
 const DAY = 86_400_000;
 const START = new Date("2026-09-01T00:00:00.000Z");
@@ -34,14 +32,7 @@ describe("analyze alerts over a growing incident", () => {
     dns = await startDnsServer(history.zone);
     data = await mkdtemp(join(tmpdir(), "br-alerts-"));
     const store = new LocalObjectStore(data);
-    await writeBatch(store, new SeenEventIds(store), {
-      source: "simulated",
-      batchId: "history-17",
-      rawDate: "2026-09-01",
-      rawParts: () => [],
-      records: () => history.events.map((value, i) => ({ ref: `event ${i}`, value })),
-      mapper: (r) => ({ ok: true, events: [r as ProviderEvent] }),
-    });
+    await storeHistory(store, history.events, "history-17");
   });
   afterAll(async () => {
     await dns?.stop();

@@ -3,15 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
 import { ReportSchema } from "../../shared/domain/report/report-schema.ts";
-import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
-import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { generateHistory } from "../support/b2b-history.ts";
 import { launchChromium } from "../support/chromium.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { runCli as run } from "../support/run-cli.ts";
+import { storeHistory } from "../support/store-history.ts";
 
 // The issue's must-show: a 40k-event, 250-organisation history through the CLI, report validated and opened
 // in Chromium.
@@ -36,14 +34,7 @@ describe("bounce-radar analyze on a six-week, 250-organisation history", () => {
     dns = await startDnsServer(history.zone);
     data = await mkdtemp(join(tmpdir(), "br-history-"));
     const store = new LocalObjectStore(data);
-    await writeBatch(store, new SeenEventIds(store), {
-      source: "simulated",
-      batchId: "history-7",
-      rawDate: "2026-09-01",
-      rawParts: () => [],
-      records: () => history.events.map((value, i) => ({ ref: `event ${i}`, value })),
-      mapper: (r) => ({ ok: true, events: [r as ProviderEvent] }),
-    });
+    await storeHistory(store, history.events, "history-7");
   });
   afterAll(async () => {
     await dns?.stop();

@@ -38,6 +38,7 @@
 import type { Category } from "../../shared/domain/classify/taxonomy.ts";
 import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
 import type { GatewayId } from "../../shared/domain/gateways/catalogue.ts";
+import { mulberry32 } from "./seeded-random.ts";
 
 /**
  * - gateway_user_unknown_one_org: one mid-size organisation (80–600 contacts, behind Proofpoint or Mimecast unless
@@ -328,17 +329,6 @@ const LOCAL_FORMATS = [
 // ── randomness ──────────────────────────────────────────────────────────────────────────────────────────
 
 type Rng = () => number;
-
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A 32-bit hash of a string and a number: seeds for independent streams. */
 function hash32(s: string, n = 0): number {

@@ -4,15 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayLookup } from "../../../../shared/dns/gateway-lookup.ts";
 import { NodeMxResolver } from "../../../../shared/dns/mx-resolver.ts";
-import type { ProviderEvent } from "../../../../shared/domain/events/normalized-event.ts";
 import type { Report } from "../../../../shared/domain/report/report-schema.ts";
 import { formatAlert } from "../../../../shared/notify/alert-message.ts";
 import { runAnalysis } from "../../../../shared/pipeline/analyze/run-analysis.ts";
-import { SeenEventIds } from "../../../../shared/pipeline/ingest/seen-event-ids.ts";
-import { writeBatch } from "../../../../shared/pipeline/ingest/write-batch.ts";
 import { LocalObjectStore } from "../../../../shared/store/local-object-store.ts";
 import { generateHistory, type History, type IncidentKind } from "../../../support/b2b-history.ts";
 import { type DnsServer, startDnsServer } from "../../../support/dns-server.ts";
+import { storeHistory } from "../../../support/store-history.ts";
 
 // Scenario suite: six weeks of realistic B2B sending (generated), one injected incident each, analysed through
 // the real pipeline (ingest batch writer, daily aggregates, DNS on loopback, spike tests, attribution).
@@ -47,14 +45,7 @@ async function scenario(seed: number, kinds: IncidentKind[]): Promise<Outcome> {
   });
   Object.assign(zone, history.zone);
   const store = new LocalObjectStore(await mkdtemp(join(tmpdir(), `br-scenario-${seed}-`)));
-  await writeBatch(store, new SeenEventIds(store), {
-    source: "simulated",
-    batchId: `history-${seed}`,
-    rawDate: START.toISOString().slice(0, 10),
-    rawParts: () => [],
-    records: () => history.events.map((value, i) => ({ ref: `event ${i}`, value })),
-    mapper: (r) => ({ ok: true, events: [r as ProviderEvent] }),
-  });
+  await storeHistory(store, history.events, `history-${seed}`);
   const gateways = new GatewayLookup(
     new NodeMxResolver({ servers: [dns.address], timeoutMs: 500, tries: 1 }),
     store,
