@@ -1,3 +1,4 @@
+import { maskAddress } from "../domain/analysis/outcomes.ts";
 import type { Incident } from "../domain/report/report-schema.ts";
 import {
   formatConfidence,
@@ -191,10 +192,7 @@ function domainsShort(domains: readonly string[]): string {
 
 /** `j.doe@acme.com` -> `j***@acme.com`; already-masked addresses come back unchanged. */
 export function maskAddresses(text: string): string {
-  return text.replace(ADDRESS, (_match, local: string, domain: string) => {
-    const [first = ""] = Array.from(local);
-    return `${first}***@${domain}`;
-  });
+  return text.replace(ADDRESS, (match: string) => maskAddress(match));
 }
 const ADDRESS =
   /([\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)*[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)/gu;

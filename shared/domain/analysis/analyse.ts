@@ -57,6 +57,9 @@ const counts = (): Counts => ({ attempts: 0, hard: 0 });
 const isHard = (o: Outcome): o is { hard: Category } => typeof o === "object";
 const hardOf = (outcome: string): Category | null =>
   outcome.startsWith("hard:") ? (outcome.slice(5) as Category) : null;
+/** Aggregated outcomes that count as attempts: final deliveries and bounces (see outcomes.ts). */
+const isAttempt = (outcome: string): boolean =>
+  outcome === "delivered" || outcome === "soft" || hardOf(outcome) !== null;
 
 /**
  * From window events and baseline aggregates to the report: spike tests per organisation, gateway, sending IP,
@@ -103,7 +106,7 @@ export function analyse(input: AnalysisInput): Report {
   }
   const consumerOrgs = new Set<string>();
   for (const r of input.baselineRows) {
-    if (r.outcome !== "delivered" && r.outcome !== "soft" && !r.outcome.startsWith("hard:")) continue;
+    if (!isAttempt(r.outcome)) continue;
     const hard = hardOf(r.outcome);
     const add = (m: Map<string, Counts>, k: string) => {
       const c = m.get(k) ?? counts();
@@ -503,10 +506,10 @@ function seriesFor(input: AnalysisInput, orgs: ReadonlySet<string> | null): NonN
   };
   for (const r of input.baselineRows) {
     if (orgs && !orgs.has(r.organisation)) continue;
-    if (r.outcome !== "delivered" && r.outcome !== "soft" && !r.outcome.startsWith("hard:")) continue;
+    if (!isAttempt(r.outcome)) continue;
     const x = at(r.date);
     x.attempts += r.count;
-    if (r.outcome.startsWith("hard:")) x.hardBounces += r.count;
+    if (hardOf(r.outcome)) x.hardBounces += r.count;
   }
   for (const e of input.windowEvents) {
     if (orgs && !orgs.has(e.organisation)) continue;

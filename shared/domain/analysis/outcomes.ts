@@ -50,5 +50,7 @@ export function finalEvents(events: Iterable<NormalizedEvent>): NormalizedEvent[
 export function maskAddress(address: string): string {
   const at = address.lastIndexOf("@");
   if (at <= 0) return "***";
-  return `${address[0]}***${address.slice(at)}`;
+  // First code point, not first UTF-16 unit, so a non-BMP first letter is not split.
+  const [first = ""] = Array.from(address.slice(0, at));
+  return `${first}***${address.slice(at)}`;
 }

@@ -6,14 +6,7 @@ import { GATEWAY_RULES } from "./rules/gateway-rules.ts";
 import { GENERIC_RULES } from "./rules/generic-rules.ts";
 import { verdictForEnhancedCode, verdictForReplyCode } from "./rules/status-code-rules.ts";
 import { bestEnhancedCode, bestReplyCode, hostsIn, smtpStageOf } from "./smtp-reply.ts";
-import {
-  BLOCK_CATEGORIES,
-  type BounceInput,
-  type Category,
-  type Classification,
-  DEFAULT_SIDE,
-  type Side,
-} from "./taxonomy.ts";
+import { BLOCK_CATEGORIES, type BounceInput, type Classification, DEFAULT_SIDE } from "./taxonomy.ts";
 import { vendorFromText } from "./vendor-fingerprints.ts";
 
 /** Longer texts are cut: the decisive words of a rejection come early, and the cut bounds regex work. */
@@ -143,5 +136,3 @@ function collapse(text: string): string {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-
-export type { Category, Side };
