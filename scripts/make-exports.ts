@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { makeMailgunEvents } from "../test/support/mailgun-server.ts";
+import { makeMailgunEvents } from "../test/support/mailgun-events.ts";
 import { generateSesRecords } from "../test/support/ses-events.ts";
 
 const arg = (name: string, fallback: string): string => {

@@ -10,12 +10,13 @@ export function progressBar(
   label: string,
   total: number,
   stream: NodeJS.WriteStream = process.stderr,
+  unit = "bytes",
 ): Progress {
   if (!stream.isTTY || total <= 0) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
     },

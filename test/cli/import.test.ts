@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { readNdjsonGz } from "../../shared/store/ndjson-gzip.ts";
-import { makeMailgunEvents } from "../support/mailgun-server.ts";
+import { makeMailgunEvents } from "../support/mailgun-events.ts";
 import { makeSesRecords } from "../support/ses-events.ts";
 
 const run = (args: string[]) =>

@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeMailgunEvents, startMailgunServer } from "../support/mailgun-server.ts";
+import { startMailgunServer } from "../../shared/simulation/mailgun-api-server.ts";
+import { makeMailgunEvents } from "../support/mailgun-events.ts";
 import { runCli as run } from "../support/run-cli.ts";
 
 describe("bounce-radar ingest", () => {

@@ -1,4 +1,4 @@
-import { mulberry32 } from "./seeded-random.ts";
+import { mulberry32 } from "../../shared/simulation/seeded-random.ts";
 
 /*
  * Deterministic, realistic Amazon SES event-publishing records (esp-apis.md §5.2) for tests and fixtures:

@@ -23,6 +23,8 @@ export interface IngestDeps {
   readonly log: (message: string) => void;
   /** Builds the queue client for an SES source (SDK client in AWS, endpoint override in tests). */
   readonly sqsQueue: (source: SesSourceConfig) => SqsQueue;
+  /** Told after each committed batch how far a source's cursor has moved (progress displays). */
+  readonly onProgress?: (sourceId: string, position: Date) => void;
   /** Injected for tests: fetch, sleep. */
   readonly mailgunClientOptions?: Partial<ConstructorParameters<typeof MailgunClient>[0]>;
 }
@@ -98,6 +100,7 @@ async function ingestMailgun(
       lastBatch: batchId,
     });
     out.push(result);
+    deps.onProgress?.(source.id, new Date(windowEnd));
     deps.log(
       `${source.id}: ${new Date(readFrom).toISOString()} – ${new Date(windowEnd).toISOString()}: ${pages.length} page(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined`,
     );

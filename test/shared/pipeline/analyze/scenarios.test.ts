@@ -7,8 +7,12 @@ import { NodeMxResolver } from "../../../../shared/dns/mx-resolver.ts";
 import type { Report } from "../../../../shared/domain/report/report-schema.ts";
 import { formatAlert } from "../../../../shared/notify/alert-message.ts";
 import { runAnalysis } from "../../../../shared/pipeline/analyze/run-analysis.ts";
+import {
+  generateHistory,
+  type History,
+  type IncidentKind,
+} from "../../../../shared/simulation/b2b-history.ts";
 import { LocalObjectStore } from "../../../../shared/store/local-object-store.ts";
-import { generateHistory, type History, type IncidentKind } from "../../../support/b2b-history.ts";
 import { type DnsServer, startDnsServer } from "../../../support/dns-server.ts";
 import { storeHistory } from "../../../support/store-history.ts";
 

@@ -6,6 +6,7 @@ import { parseConfig, type SourceConfig } from "../../../../shared/config.ts";
 import { readCursor } from "../../../../shared/pipeline/ingest/cursor.ts";
 import { type IngestDeps, runIngest } from "../../../../shared/pipeline/ingest/run-ingest.ts";
 import type { SecretResolver } from "../../../../shared/secrets/secret-resolver.ts";
+import { type MailgunFault, startMailgunServer } from "../../../../shared/simulation/mailgun-api-server.ts";
 import { mapMailgunEvent } from "../../../../shared/sources/esp/mailgun/map-mailgun-event.ts";
 import { mapSesRecord } from "../../../../shared/sources/esp/ses/map-ses-record.ts";
 import { SqsQueue } from "../../../../shared/sources/esp/ses/sqs-queue.ts";
@@ -13,7 +14,7 @@ import { LocalObjectStore } from "../../../../shared/store/local-object-store.ts
 import { readNdjsonGz } from "../../../../shared/store/ndjson-gzip.ts";
 import type { ObjectStore } from "../../../../shared/store/object-store.ts";
 import { S3ObjectStore, s3ClientForEndpoint } from "../../../../shared/store/s3-object-store.ts";
-import { type MailgunFault, makeMailgunEvents, startMailgunServer } from "../../../support/mailgun-server.ts";
+import { makeMailgunEvents } from "../../../support/mailgun-events.ts";
 import { type RunningS3rver, startS3rver } from "../../../support/s3rver.ts";
 import { makeSesRecords } from "../../../support/ses-events.ts";
 import { sqsTestClient, startSqsServer } from "../../../support/sqs-server.ts";

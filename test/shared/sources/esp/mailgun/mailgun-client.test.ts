@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  type MailgunFault,
+  type MailgunServer,
+  startMailgunServer,
+} from "../../../../../shared/simulation/mailgun-api-server.ts";
+import {
   MailgunClient,
   type MailgunClientOptions,
   MailgunFetchError,
@@ -8,13 +13,7 @@ import {
   rfc2822,
 } from "../../../../../shared/sources/esp/mailgun/mailgun-client.ts";
 import { mapMailgunEvent } from "../../../../../shared/sources/esp/mailgun/map-mailgun-event.ts";
-import {
-  type MailgunFault,
-  type MailgunServer,
-  type MailgunTestEvent,
-  makeMailgunEvents,
-  startMailgunServer,
-} from "../../../../support/mailgun-server.ts";
+import { type MailgunTestEvent, makeMailgunEvents } from "../../../../support/mailgun-events.ts";
 
 const KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0";
 const DOMAIN = "mg.example.com";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ProviderEvent } from "../../../../../shared/domain/events/normalized-event.ts";
 import { mapMailgunEvent } from "../../../../../shared/sources/esp/mailgun/map-mailgun-event.ts";
-import { makeMailgunEvents } from "../../../../support/mailgun-server.ts";
+import { makeMailgunEvents } from "../../../../support/mailgun-events.ts";
 
 const START = new Date("2024-05-27T00:00:00Z");
 

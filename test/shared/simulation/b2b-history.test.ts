@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type NormalizedEvent, ProviderEventSchema } from "../../shared/domain/events/normalized-event.ts";
-import { gatewayOfMxHosts } from "../../shared/domain/gateways/gateway-of-mx-host.ts";
-import { isConsumerProvider } from "../../shared/domain/organisations/consumer-providers.ts";
-import { organisationOf } from "../../shared/domain/organisations/organisation-of.ts";
-import { completeEvent } from "../../shared/pipeline/ingest/complete-event.ts";
+import { type NormalizedEvent, ProviderEventSchema } from "../../../shared/domain/events/normalized-event.ts";
+import { gatewayOfMxHosts } from "../../../shared/domain/gateways/gateway-of-mx-host.ts";
+import { isConsumerProvider } from "../../../shared/domain/organisations/consumer-providers.ts";
+import { organisationOf } from "../../../shared/domain/organisations/organisation-of.ts";
+import { completeEvent } from "../../../shared/pipeline/ingest/complete-event.ts";
 import {
   generateHistory,
   type History,
   type IncidentKind,
   type IncidentSpec,
   tinyOrgBounces,
-} from "../support/b2b-history.ts";
+} from "../../../shared/simulation/b2b-history.ts";
 
 const START = new Date("2026-10-01T00:00:00.000Z");
 const DAY = 86_400_000;

@@ -35,9 +35,9 @@
  * bounces (suppressed addresses, a flash campaign) differ.
  */
 
-import type { Category } from "../../shared/domain/classify/taxonomy.ts";
-import type { ProviderEvent } from "../../shared/domain/events/normalized-event.ts";
-import type { GatewayId } from "../../shared/domain/gateways/catalogue.ts";
+import type { Category } from "../domain/classify/taxonomy.ts";
+import type { ProviderEvent } from "../domain/events/normalized-event.ts";
+import type { GatewayId } from "../domain/gateways/catalogue.ts";
 import { mulberry32 } from "./seeded-random.ts";
 
 /**
