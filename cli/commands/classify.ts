@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { z } from "zod";
-import { BounceInputSchema, classifyBounce } from "../../shared/domain/classify/index.ts";
+import { BounceInputSchema, classifyBounceCached } from "../../shared/domain/classify/index.ts";
 
 /** One input line: the classifier's fields, with `code` also accepted as a numeric string; other fields pass through. */
 const ClassifyLineSchema = BounceInputSchema.extend({
@@ -49,5 +49,5 @@ export function classifyLine(raw: string, lineNo: number): Record<string, unknow
       issue?.path[0] === "text" && issue.code === "invalid_type" ? "missing or not a string" : issue?.message;
     return { line: lineNo, error: `${where}: ${what ?? "invalid"}` };
   }
-  return { ...parsed.data, ...classifyBounce(parsed.data) };
+  return { ...parsed.data, ...classifyBounceCached(parsed.data) };
 }

@@ -63,7 +63,10 @@ export function betaBinomialUpperTail(k: number, n: number, a: number, b: number
     const lnChoose = -Math.log(n + 1) - betaln(n - x + 1, x + 1);
     terms.push(lnChoose + betaln(x + a, n - x + b) - lnBab);
   }
-  const max = Math.max(...terms);
+  // A loop, not Math.max(...terms): spreading a few hundred thousand terms (a unit with that many attempts in
+  // the window) overflows the call stack.
+  let max = Number.NEGATIVE_INFINITY;
+  for (const t of terms) if (t > max) max = t;
   const sum = terms.reduce((acc, t) => acc + Math.exp(t - max), 0);
   return Math.min(1, Math.exp(max + Math.log(sum)));
 }

@@ -1,2 +1,3 @@
 export { classifyBounce } from "./classify-bounce.ts";
+export { ClassificationMemo, classifyBounceCached } from "./classify-memo.ts";
 export * from "./taxonomy.ts";

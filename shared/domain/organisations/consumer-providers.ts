@@ -1,8 +1,8 @@
-import { createRequire } from "node:module";
+// email-providers (maintained list of ~8,700 free and consumer mailbox domains). A static JSON import, so a
+// Lambda bundle carries the list instead of looking for node_modules at run time.
+import allProviders from "email-providers/all.json" with { type: "json" };
 
-// email-providers (maintained list of ~8,700 free and consumer mailbox domains); loaded once per process.
-const require = createRequire(import.meta.url);
-const PROVIDERS: ReadonlySet<string> = new Set(require("email-providers/all.json") as string[]);
+const PROVIDERS: ReadonlySet<string> = new Set(allProviders as string[]);
 
 /** RFC 2606/6761 names: documentation and test domains are nobody's mailbox provider (the list has some). */
 const RESERVED = /(^|\.)(example|test|invalid|localhost)$|^example\.(com|net|org)$/;

@@ -149,14 +149,20 @@ const HistorySchema = z.record(z.string(), z.string());
 export class RecipientHistory {
   private readonly pending = new Map<string, Map<string, string>>();
   private readonly loaded = new Map<string, Map<string, string>>();
+  /** Organisations whose merged history differs from what is stored: only these are written back. */
+  private readonly dirty = new Set<string>();
 
   constructor(private readonly store: ObjectStore) {}
 
   recordDelivery(organisation: string, address: string, at: string): void {
-    const org = this.pending.get(organisation) ?? new Map<string, string>();
     const h = addressHash(address);
-    const prev = org.get(h);
-    if (!prev || prev < at) org.set(h, at);
+    const loaded = this.loaded.get(organisation);
+    if (loaded) {
+      if (mergeLatest(loaded, h, at)) this.dirty.add(organisation);
+      return;
+    }
+    const org = this.pending.get(organisation) ?? new Map<string, string>();
+    mergeLatest(org, h, at);
     this.pending.set(organisation, org);
   }
 
@@ -173,19 +179,31 @@ export class RecipientHistory {
     const stored = body ? HistorySchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8"))) : null;
     const map = new Map(Object.entries(stored?.success ? stored.data : {}));
     for (const [h, at] of this.pending.get(organisation) ?? []) {
-      const prev = map.get(h);
-      if (!prev || prev < at) map.set(h, at);
+      if (mergeLatest(map, h, at)) this.dirty.add(organisation);
     }
+    this.pending.delete(organisation);
     this.loaded.set(organisation, map);
     return map;
   }
 
-  /** Writes every organisation that gained deliveries. */
+  /**
+   * Writes every organisation that gained a later delivery than stored. An hourly run rebuilds the current day
+   * and records its deliveries again; those already stored cost no write (on S3, a PUT per organisation).
+   */
   async save(): Promise<void> {
-    for (const organisation of this.pending.keys()) {
-      const merged = await this.load(organisation);
+    for (const organisation of [...this.pending.keys()]) await this.load(organisation);
+    for (const organisation of this.dirty) {
+      const merged = this.loaded.get(organisation) ?? new Map<string, string>();
       await this.store.put(keys.recipients(organisation), JSON.stringify(Object.fromEntries(merged)));
     }
-    this.pending.clear();
+    this.dirty.clear();
   }
+}
+
+/** Keeps the later instant; true when the map changed. */
+function mergeLatest(map: Map<string, string>, hash: string, at: string): boolean {
+  const prev = map.get(hash);
+  if (prev && prev >= at) return false;
+  map.set(hash, at);
+  return true;
 }

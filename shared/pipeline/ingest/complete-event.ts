@@ -1,4 +1,4 @@
-import { classifyBounce } from "../../domain/classify/index.ts";
+import { classifyBounceCached } from "../../domain/classify/index.ts";
 import type { NormalizedEvent, ProviderEvent } from "../../domain/events/normalized-event.ts";
 import { isConsumerProvider } from "../../domain/organisations/consumer-providers.ts";
 import { organisationOf } from "../../domain/organisations/organisation-of.ts";
@@ -8,14 +8,15 @@ const CLASSIFIED = new Set<NormalizedEvent["type"]>(["bounced", "deferred", "dro
 
 /**
  * Adds what every source gets the same way: the organisation (registrable domain), whether it is a consumer
- * mailbox provider, and the classifier's verdict for failures that carry a reply text.
+ * mailbox provider, and the classifier's verdict for failures that carry a reply text (memoised: a gateway
+ * answers thousands of recipients with the same wording).
  */
 export function completeEvent(e: ProviderEvent): NormalizedEvent {
   const organisation = organisationOf(e.recipientDomain);
   const text = e.smtp?.text ?? null;
   const classification =
     CLASSIFIED.has(e.type) && text
-      ? classifyBounce({
+      ? classifyBounceCached({
           text,
           ...(e.smtp?.code != null ? { code: e.smtp.code } : {}),
           ...(e.smtp?.enhanced != null ? { enhanced: e.smtp.enhanced } : {}),

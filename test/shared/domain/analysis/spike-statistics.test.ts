@@ -20,6 +20,10 @@ describe("spike statistics", () => {
     // Beta(1,1) makes the count uniform on 0..n: P(X ≥ 5 | n = 10) = 6/11.
     expect(betaBinomialUpperTail(5, 10, 1, 1)).toBeCloseTo(6 / 11, 10);
     expect(betaBinomialUpperTail(0, 10, 2, 3)).toBe(1);
+    // A unit with hundreds of thousands of window attempts (found by `npm run bench` at 50k organisations).
+    const tail = betaBinomialUpperTail(3_000, 300_000, 20, 2_000);
+    expect(tail).toBeGreaterThanOrEqual(0);
+    expect(tail).toBeLessThanOrEqual(1);
     expect(betaBinomialUpperTail(11, 10, 2, 3)).toBe(0);
     // Large a, b approach the binomial: P(X ≥ 2 | n = 2, p = 0.5) = 0.25.
     expect(betaBinomialUpperTail(2, 2, 5e6, 5e6)).toBeCloseTo(0.25, 4);
