@@ -1,9 +1,161 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
+import type { Config } from "../shared/config.ts";
+import { AlertTopic } from "./constructs/alert-topic.ts";
+import { DataBucket } from "./constructs/data-bucket.ts";
+import { intervalMinutesOf, Monitoring } from "./constructs/monitoring.ts";
+import { QueryCatalog } from "./constructs/query-catalog.ts";
+import { ScheduledFunction } from "./constructs/scheduled-function.ts";
+import { SourceSecrets } from "./constructs/source-secrets.ts";
 
-/** The deployable monitor. Resources (bucket, scheduled Lambdas, topic, secrets) arrive with the deployment work. */
+const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+/** Lambda allows 4 KB of environment in all; the configuration must leave room for the rest. */
+const MAX_CONFIG_ENV_CHARS = 3500;
+
+export interface BounceRadarStackProps extends StackProps {
+  readonly config: Config;
+}
+
+/** The deployable monitor: data bucket, scheduled jobs, alert topic, secrets, monitoring, Athena. */
 export class BounceRadarStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  readonly data: DataBucket;
+  readonly alerts: AlertTopic;
+  readonly ingestEvents: ScheduledFunction;
+  readonly analyze: ScheduledFunction;
+
+  constructor(scope: Construct, id: string, props: BounceRadarStackProps) {
     super(scope, id, props);
+    const { config } = props;
+    this.data = new DataBucket(this, "DataBucket", config.retention);
+    this.alerts = new AlertTopic(this, "Alerts", config.subscriptions);
+    const secrets = new SourceSecrets(this, "SourceSecrets", config);
+    const bucket = this.data.bucket;
+
+    // Only what the functions read: subscribers' addresses and phone numbers stay out of their environment.
+    const { subscriptions: _subscriptions, ...runtimeConfig } = config;
+    const configJson = JSON.stringify(runtimeConfig);
+    if (configJson.length > MAX_CONFIG_ENV_CHARS) {
+      throw new Error(
+        `the configuration is ${configJson.length} characters as JSON; functions receive it in their environment, which holds at most ${MAX_CONFIG_ENV_CHARS}: list fewer sources or domains per deployment`,
+      );
+    }
+    const common = {
+      memoryMb: config.deployment.lambdaMemoryMb,
+      timeout: Duration.seconds(config.deployment.lambdaTimeoutSeconds),
+      logRetentionDays: config.deployment.logRetentionDays,
+    };
+    this.ingestEvents = new ScheduledFunction(this, "IngestEvents", {
+      ...common,
+      job: "ingest-events",
+      entry: join(ROOT, "functions/ingest-events/handler.ts"),
+      schedule: config.schedules.ingestEvents,
+      environment: { DATA_BUCKET: bucket.bucketName, BOUNCE_RADAR_CONFIG: configJson },
+    });
+    this.analyze = new ScheduledFunction(this, "Analyze", {
+      ...common,
+      job: "analyze",
+      entry: join(ROOT, "functions/analyze/handler.ts"),
+      schedule: config.schedules.analyze,
+      environment: {
+        DATA_BUCKET: bucket.bucketName,
+        BOUNCE_RADAR_CONFIG: configJson,
+        ALERT_TOPIC_ARN: this.alerts.topic.topicArn,
+      },
+    });
+
+    // Least privilege, by key prefix. ListBucket (key names only) lets a missing key answer 404, not 403.
+    const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
+    const grant = (role: iam.IRole, actions: string[], resources: string[]) =>
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    for (const job of [this.ingestEvents, this.analyze])
+      grant(job.role, ["s3:ListBucket"], [bucket.bucketArn]);
+    const ingestRole = this.ingestEvents.role;
+    grant(
+      ingestRole,
+      ["s3:GetObject", "s3:PutObject"],
+      objects("raw/*", "events/*", "quarantine/*", "state/cursors/*", "state/leases/ingest-events.json"),
+    );
+    grant(ingestRole, ["s3:DeleteObject"], objects("state/leases/ingest-events.json"));
+    for (const secret of secrets.secrets.values()) secret.grantRead(ingestRole);
+    const queues = config.sources.flatMap((s) => (s.provider === "ses" ? [queueArnOf(s.queueUrl)] : []));
+    if (queues.length > 0) {
+      grant(
+        ingestRole,
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        queues,
+      );
+    }
+    const analyzeRole = this.analyze.role;
+    grant(analyzeRole, ["s3:GetObject"], objects("events/*"));
+    grant(analyzeRole, ["s3:GetObject", "s3:PutObject"], objects("aggregates/*", "state/*", "reports/*"));
+    grant(analyzeRole, ["s3:DeleteObject"], objects("state/alerts.lease.json", "state/leases/analyze.json"));
+    this.alerts.topic.grantPublish(analyzeRole);
+    this.alerts.key.grant(analyzeRole, "kms:GenerateDataKey*", "kms:Decrypt");
+
+    // cdk-nag: each wildcard acknowledged by name, with why it is as narrow as it can be.
+    const bucketArn = `<${this.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
+    const prefixReason =
+      "Objects under one key prefix of the data bucket: keys carry dates, batch ids and organisations, so they cannot be listed in advance. The prefix is the narrowest scope.";
+    for (const [job, prefixes] of [
+      [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
+      [this.analyze, ["events", "aggregates", "state", "reports"]],
+    ] as const) {
+      for (const prefix of prefixes)
+        Validations.of(job.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}/*]`,
+          reason: prefixReason,
+        });
+    }
+    Validations.of(analyzeRole).acknowledge({
+      id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      reason:
+        "Publishing to the encrypted alert topic needs GenerateDataKey for each data key variant, on that one key only.",
+    });
+    for (const job of [this.ingestEvents, this.analyze]) {
+      const fnArn = `<${this.getLogicalId(job.fn.node.defaultChild as CfnElement)}.Arn>`;
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${fnArn}:*]`,
+        reason:
+          "EventBridge Scheduler's role (made by the CDK target) may invoke this one function and its versions (<function ARN>:*).",
+      });
+    }
+
+    new Monitoring(this, "Monitoring", {
+      topic: this.alerts.topic,
+      jobs: [
+        { name: "ingest-events", job: this.ingestEvents },
+        { name: "analyze", job: this.analyze },
+      ],
+      ingestIntervalMinutes: intervalMinutesOf(config.schedules.ingestEvents),
+      staleAfterIntervals: config.deployment.staleAfterIntervals,
+    });
+    const catalog = new QueryCatalog(this, "QueryCatalog", {
+      bucket,
+      bytesScannedCutoffMb: config.deployment.athenaBytesScannedCutoffMb,
+    });
+
+    new CfnOutput(this, "DataBucketName", { value: bucket.bucketName });
+    new CfnOutput(this, "AlertTopicArn", { value: this.alerts.topic.topicArn });
+    new CfnOutput(this, "AthenaWorkGroup", { value: catalog.workGroup.name });
+    for (const [name, secret] of secrets.secrets)
+      new CfnOutput(this, `Secret${[...secrets.secrets.keys()].indexOf(name)}`, {
+        value: secret.secretArn,
+        description: `fill with the API key: ${name}`,
+      });
   }
+}
+
+/** https://sqs.{region}.amazonaws.com/{account}/{name} → arn:aws:sqs:{region}:{account}:{name} */
+export function queueArnOf(queueUrl: string): string {
+  const m = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(\d{12})\/([A-Za-z0-9_.-]+)$/.exec(
+    queueUrl,
+  );
+  if (!m)
+    throw new Error(
+      `sources: queueUrl ${queueUrl} is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)`,
+    );
+  return `arn:${queueUrl.endsWith(".cn") ? "aws-cn" : "aws"}:sqs:${m[1]}:${m[2]}:${m[3]}`;
 }

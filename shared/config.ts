@@ -7,9 +7,13 @@ import { AlertPolicySchema } from "./domain/alerts/incident-lifecycle.ts";
  * Credentials are never in it: sources name a secret, which the runtime resolves (Secrets Manager in AWS;
  * environment or a local secrets file on a laptop).
  */
+/** A Secrets Manager secret: its name (the stack creates it, empty, for you to fill) or the ARN of one you have. */
 const SecretName = z
   .string()
-  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, "a secret name (letters, digits, / _ + = . @ -)");
+  .regex(
+    /^(?:[A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})$/,
+    "a secret name (letters, digits, / _ + = . @ -) or a Secrets Manager secret ARN",
+  );
 const SourceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes");
 
 export const MailgunSourceConfigSchema = z.strictObject({
@@ -70,6 +74,46 @@ export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 export type MailgunSourceConfig = z.infer<typeof MailgunSourceConfigSchema>;
 export type SesSourceConfig = z.infer<typeof SesSourceConfigSchema>;
 
+/** EventBridge Scheduler expressions: `rate(15 minutes)` or `cron(0 * * * ? *)`. */
+const ScheduleExpression = z
+  .string()
+  .regex(
+    /^(?:rate\(\s*[1-9]\d*\s+(?:minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(?:\s+\S+){5}\s*\))$/,
+    'an EventBridge Scheduler expression such as "rate(15 minutes)" or "cron(0 * * * ? *)"',
+  );
+
+/** E.164: a plus, a country code and up to 15 digits in all. */
+const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 phone number such as +447700900123");
+
+export const ScheduleConfigSchema = z
+  .strictObject({
+    ingestEvents: ScheduleExpression.default("rate(15 minutes)"),
+    analyze: ScheduleExpression.default("rate(1 hour)"),
+  })
+  .prefault({});
+
+/** Days objects are kept; S3 requires 30 days before a move to Standard-IA. */
+export const RetentionConfigSchema = z
+  .strictObject({
+    rawInfrequentAccessAfterDays: z.number().int().min(30).max(3650).default(30),
+    rawExpireAfterDays: z.number().int().min(1).max(3650).default(180),
+    eventsExpireAfterDays: z.number().int().min(1).max(3650).default(400),
+    reportsExpireAfterDays: z.number().int().min(1).max(3650).default(400),
+    quarantineExpireAfterDays: z.number().int().min(1).max(3650).default(90),
+    accessLogsExpireAfterDays: z.number().int().min(1).max(3650).default(90),
+    /** Older versions of overwritten objects (state, latest reports). */
+    noncurrentVersionsExpireAfterDays: z.number().int().min(1).max(365).default(30),
+  })
+  .prefault({})
+  .superRefine((r, ctx) => {
+    if (r.rawExpireAfterDays <= r.rawInfrequentAccessAfterDays)
+      ctx.addIssue({
+        code: "custom",
+        path: ["rawExpireAfterDays"],
+        message: `must be later than rawInfrequentAccessAfterDays (${r.rawInfrequentAccessAfterDays})`,
+      });
+  });
+
 export const ConfigSchema = z
   .strictObject({
     sources: z.array(SourceConfigSchema).default([]),
@@ -77,6 +121,27 @@ export const ConfigSchema = z
     secretsFile: z.string().optional(),
     masking: z.strictObject({ recipients: z.boolean().default(true) }).default({ recipients: true }),
     alerts: AlertPolicySchema.prefault({}),
+    /** Who the alert topic notifies in AWS (each email subscription must be confirmed once). */
+    subscriptions: z
+      .strictObject({
+        emails: z.array(z.email("an email address")).default([]),
+        phones: z.array(E164).default([]),
+      })
+      .prefault({}),
+    schedules: ScheduleConfigSchema,
+    retention: RetentionConfigSchema,
+    /** AWS deployment knobs with safe defaults. */
+    deployment: z
+      .strictObject({
+        /** Alarm when no ingest succeeded for this many ingest intervals. */
+        staleAfterIntervals: z.number().int().min(2).max(96).default(4),
+        /** Athena refuses a query that would scan more than this. */
+        athenaBytesScannedCutoffMb: z.number().int().min(10).max(1_000_000).default(10_240),
+        lambdaMemoryMb: z.number().int().min(256).max(10_240).default(1024),
+        lambdaTimeoutSeconds: z.number().int().min(60).max(900).default(600),
+        logRetentionDays: z.number().int().min(1).max(3653).default(90),
+      })
+      .prefault({}),
     analysis: z
       .strictObject({
         windowHours: z
@@ -88,6 +153,15 @@ export const ConfigSchema = z
         /** DNS servers for MX lookups ("HOST" or "HOST:PORT"); empty = the system's resolver. */
         dnsServers: z.array(z.string().min(1)).default([]),
         dnsTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+        /** Spike-test thresholds (see docs/verdicts-and-runbook.md). */
+        thresholds: z
+          .strictObject({
+            fdr: z.number().gt(0).max(0.5).default(0.05),
+            minHardBounces: z.number().int().min(1).max(1000).default(3),
+            minRateIncrease: z.number().min(0).max(1).default(0.02),
+            minRateRatio: z.number().min(1).max(100).default(2),
+          })
+          .prefault({}),
       })
       .prefault({}),
   })

@@ -44,12 +44,17 @@ export const keys = {
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",
   alertsLease: (): string => "state/alerts.lease.json",
+  /** One scheduled job at a time (ingest-events, analyze). */
+  jobLease: (job: string): string => `state/leases/${job}.json`,
   recipients: (organisation: string): string =>
     `state/recipients/${part("organisation", organisation)}/last-delivered.json`,
   audit: (dt: string, name: string): string => `audit/${date(dt)}/${part("name", name)}`,
   report: (dt: string, runId: string, file: "report.json" | "report.html"): string =>
     `reports/${date(dt).slice(0, 4)}/${dt.slice(5, 7)}/${dt.slice(8, 10)}/${part("runId", runId)}/${file}`,
   latestReport: (file: "latest.json" | "latest.html"): string => `reports/${file}`,
+  /** One line per incident per run, for Athena's incidents table (reports/*.json are pretty-printed). */
+  incidentLog: (dt: string, runId: string): string =>
+    `reports/incidents/dt=${date(dt)}/${part("runId", runId)}.ndjson`,
 } as const;
 
 /** The `dt=` partition date in a key, or null. */

@@ -12,12 +12,11 @@ import type { Report } from "../../domain/report/report-schema.ts";
 import { formatAlert } from "../../notify/alert-message.ts";
 import type { Notifier } from "../../notify/notifier.ts";
 import { keys } from "../../store/keys.ts";
+import { acquireLease } from "../../store/lease.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 
 /** A lease older than this belongs to a run that died; it may be broken. */
 const LEASE_MINUTES = 15;
-
-const LeaseSchema = z.object({ runId: z.string(), expiresAt: z.string() });
 
 export interface AlertDeps {
   readonly store: ObjectStore;
@@ -45,7 +44,13 @@ export interface AlertRunResult {
  */
 export async function runAlerts(report: Report, deps: AlertDeps): Promise<AlertRunResult> {
   const { store } = deps;
-  const lease = await acquireLease(store, report.runId, deps.now());
+  const lease = await acquireLease(
+    store,
+    keys.alertsLease(),
+    report.runId,
+    deps.now(),
+    LEASE_MINUTES * 60_000,
+  );
   if (!lease) {
     const why = "another run holds the alert lease; this run sent nothing";
     deps.log(`alerts: ${why}`);
@@ -77,7 +82,7 @@ export async function runAlerts(report: Report, deps: AlertDeps): Promise<AlertR
     });
     return { sent, failed };
   } finally {
-    await store.delete(keys.alertsLease());
+    await lease.release();
   }
 }
 
@@ -91,18 +96,4 @@ async function readState(store: ObjectStore, log: (line: string) => void): Promi
     log(`alerts: ${keys.alerts()} is unreadable (${(e as Error).message}); starting from an empty state`);
     return EMPTY_ALERT_STATE;
   }
-}
-
-async function acquireLease(store: ObjectStore, runId: string, now: Date): Promise<boolean> {
-  const body = JSON.stringify({
-    runId,
-    expiresAt: new Date(now.getTime() + LEASE_MINUTES * 60_000).toISOString(),
-  });
-  if (await store.put(keys.alertsLease(), body, { ifAbsent: true })) return true;
-  const existing = await store.get(keys.alertsLease());
-  const lease = existing ? LeaseSchema.safeParse(JSON.parse(Buffer.from(existing).toString("utf8"))) : null;
-  if (lease?.success && Date.parse(lease.data.expiresAt) > now.getTime()) return false;
-  // Expired (or unreadable): the holder died. Break it, then compete again with a conditional put.
-  await store.delete(keys.alertsLease());
-  return store.put(keys.alertsLease(), body, { ifAbsent: true });
 }

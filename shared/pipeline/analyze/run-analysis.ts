@@ -146,7 +146,38 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
   await store.put(written[1] as string, html, { contentType: "text/html; charset=utf-8" });
   await store.put(written[2] as string, json, { contentType: "application/json" });
   await store.put(written[3] as string, html, { contentType: "text/html; charset=utf-8" });
+  if (report.incidents.length > 0) {
+    await store.put(keys.incidentLog(reportDay, runId), incidentLines(report), {
+      contentType: "application/x-ndjson",
+    });
+  }
   return { report, keys: written };
+}
+
+/** The incidents of one run, flat, one JSON object per line (the Athena incidents table). */
+export function incidentLines(report: Report): string {
+  return report.incidents
+    .map((i) =>
+      JSON.stringify({
+        runId: report.runId,
+        windowEnd: report.window.end,
+        id: i.id,
+        verdict: i.verdict,
+        side: i.side,
+        confidence: i.confidence,
+        alert: i.alert,
+        firstSeen: i.firstSeen,
+        domains: i.scope.domains,
+        gateways: i.scope.gateways,
+        sendingIps: i.scope.sendingIps,
+        attempts: i.metrics.attempts,
+        hardBounces: i.metrics.hardBounces,
+        rate: i.metrics.rate,
+        baselineRate: i.metrics.baselineRate,
+      }),
+    )
+    .map((line) => `${line}\n`)
+    .join("");
 }
 
 async function dataQuality(

@@ -23,6 +23,11 @@ export interface IngestDeps {
   readonly log: (message: string) => void;
   /** Builds the queue client for an SES source (SDK client in AWS, endpoint override in tests). */
   readonly sqsQueue: (source: SesSourceConfig) => SqsQueue;
+  /**
+   * Asked before each window or queue batch: true stops the run there, with everything so far written and
+   * its cursor committed (a Lambda nearing its deadline). The next run goes on from the cursor.
+   */
+  readonly shouldStop?: () => boolean;
   /** Told after each committed batch how far a source's cursor has moved (progress displays). */
   readonly onProgress?: (sourceId: string, position: Date) => void;
   /** Injected for tests: fetch, sleep. */
@@ -81,6 +86,10 @@ async function ingestMailgun(
       ? Date.parse(source.startAt)
       : deps.now().getTime() - FIRST_RUN_LOOKBACK;
   while (windowStart < horizon) {
+    if (deps.shouldStop?.()) {
+      deps.log(`${source.id}: time budget reached; stopping at ${new Date(windowStart).toISOString()}`);
+      return;
+    }
     const windowEnd = Math.min(windowStart + source.windowMinutes * MINUTE, horizon);
     const readFrom = windowStart - source.overlapMinutes * MINUTE;
     const pages = await fetchMailgunWindow(client, source, new Date(readFrom), new Date(windowEnd));
@@ -165,6 +174,11 @@ async function ingestSes(
   for await (const received of queue.drain({ maxMessages: source.maxMessagesPerRun })) {
     pending.push(...received);
     if (pending.length >= source.batchSize) await flush();
+    if (deps.shouldStop?.()) {
+      // Unflushed messages stay invisible until their timeout, then come back: flush what is held first.
+      deps.log(`${source.id}: time budget reached; stopping after this batch`);
+      break;
+    }
   }
   await flush();
 }

@@ -1,0 +1,103 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { s3ClientFromEnvironment, s3ConsoleUrl } from "../../shared/aws/aws-clients.ts";
+import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
+import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
+import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
+import { GatewayLookup } from "../../shared/dns/gateway-lookup.ts";
+import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts";
+import { SnsNotifier } from "../../shared/notify/sns-notifier.ts";
+import { runAlerts } from "../../shared/pipeline/alerts/run-alerts.ts";
+import { runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
+import { keys } from "../../shared/store/keys.ts";
+import { acquireLease } from "../../shared/store/lease.ts";
+import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
+
+const logger = new Logger({ serviceName: "bounce-radar" });
+const metrics = new Metrics({ namespace: "BounceRadar", serviceName: "bounce-radar" });
+const env = readLambdaEnvironment();
+const s3 = s3ClientFromEnvironment(env.region);
+const sns = new SNSClient({ region: env.region, maxAttempts: 1 });
+
+export interface AnalyzeResult {
+  readonly skipped?: string;
+  readonly report?: string;
+  readonly incidents?: number;
+  readonly alertsSent?: number;
+  readonly alertsFailed?: number;
+}
+
+/** One scheduled analysis: aggregates, spike tests, attribution, report, alerts. */
+export async function handler(event: unknown, context: LambdaContext): Promise<AnalyzeResult> {
+  const schedule = parseSchedulerEvent(event, "analyze");
+  logger.appendKeys({ job: schedule.job, executionId: schedule.executionId });
+  if (!env.alertTopicArn)
+    throw new Error("ALERT_TOPIC_ARN is not set: the analyze function publishes alerts");
+  const store = new S3ObjectStore({ bucket: env.bucket, client: s3 });
+  const lease = await acquireLease(
+    store,
+    keys.jobLease("analyze"),
+    context.awsRequestId,
+    new Date(),
+    context.getRemainingTimeInMillis() + 60_000,
+  );
+  if (!lease) {
+    logger.warn("another analysis holds the lease; this run does nothing");
+    metrics.addMetric("OverlappingRunsSkipped", MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    return { skipped: "another run holds the lease" };
+  }
+  try {
+    const { analysis, masking, alerts: policy } = env.config;
+    const gateways = new GatewayLookup(
+      new NodeMxResolver({
+        ...(analysis.dnsServers.length > 0 ? { servers: analysis.dnsServers.map(parseDnsServer) } : {}),
+        timeoutMs: analysis.dnsTimeoutMs,
+      }),
+      store,
+      { now: () => new Date(), onWarning: (m) => logger.warn(m) },
+    );
+    await gateways.load();
+    // The scheduled time, not the clock: a retried run analyses the same window.
+    const run = await runAnalysis(
+      {
+        at: new Date(schedule.scheduledTime),
+        windowHours: analysis.windowHours,
+        baselineDays: analysis.baselineDays,
+        maskRecipients: masking.recipients,
+        thresholds: analysis.thresholds,
+      },
+      { store, gateways, now: () => new Date(), log: (m) => logger.info(m) },
+    );
+    const reportKey = (run.keys[0] ?? "").replace(/\.json$/, ".html");
+    const alerts = await runAlerts(run.report, {
+      store,
+      notifier: new SnsNotifier({ topicArn: env.alertTopicArn, client: sns }),
+      policy,
+      now: () => new Date(),
+      log: (m) => logger.info(m),
+      reportUri: `s3://${env.bucket}/${reportKey}`,
+      consoleUrl: s3ConsoleUrl(env.region, env.bucket, reportKey),
+    });
+    for (const incident of run.report.incidents) {
+      const m = metrics.singleMetric();
+      m.addDimension("verdict", incident.verdict);
+      m.addMetric("Incidents", MetricUnit.Count, 1);
+    }
+    metrics.addMetric("AlertsSent", MetricUnit.Count, alerts.sent.length);
+    metrics.addMetric("AlertFailures", MetricUnit.Count, alerts.failed.length);
+    metrics.addMetric("AnalysisSucceeded", MetricUnit.Count, 1);
+    for (const f of alerts.failed) logger.error("alert not delivered; the next run tries again", f);
+    logger.info("analysis finished", { report: run.keys[0], incidents: run.report.incidents.length });
+    return {
+      report: run.keys[0] ?? "",
+      incidents: run.report.incidents.length,
+      alertsSent: alerts.sent.length,
+      alertsFailed: alerts.failed.length,
+    };
+  } finally {
+    await lease.release();
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,40 @@
+import { Validations } from "aws-cdk-lib";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+import type { Config } from "../../shared/config.ts";
+
+/** Every secret the configured sources name (SES reads a queue with the function's role and needs none). */
+export function secretNamesOf(config: Config): string[] {
+  const names = config.sources.flatMap((s) => (s.provider === "mailgun" ? [s.apiKeySecret] : []));
+  return [...new Set(names)].sort();
+}
+
+/**
+ * Provider credentials in Secrets Manager. A name in the config creates the secret (with a placeholder value
+ * the user replaces with the API key); an ARN references a secret the user already has.
+ */
+export class SourceSecrets extends Construct {
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+
+  constructor(scope: Construct, id: string, config: Config) {
+    super(scope, id);
+    const secrets = new Map<string, secretsmanager.ISecret>();
+    for (const [i, name] of secretNamesOf(config).entries()) {
+      if (name.startsWith("arn:")) {
+        secrets.set(name, secretsmanager.Secret.fromSecretCompleteArn(this, `Imported${i}`, name));
+        continue;
+      }
+      const secret = new secretsmanager.Secret(this, `Secret${i}`, {
+        secretName: name,
+        description: `bounce-radar: ESP API key. Replace the generated placeholder: aws secretsmanager put-secret-value --secret-id ${name} --secret-string <key>`,
+      });
+      Validations.of(secret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason:
+          "An ESP API key is issued by the ESP; Secrets Manager cannot rotate it. Rotate it at the ESP and put the new value.",
+      });
+      secrets.set(name, secret);
+    }
+    this.secrets = secrets;
+  }
+}
