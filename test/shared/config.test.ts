@@ -64,4 +64,41 @@ describe("configuration", () => {
     await writeFile(broken, "{ nope");
     await expect(loadConfigFile(broken)).rejects.toThrow(/broken\.json is not valid JSON/);
   });
+
+  it("fills deployment defaults and checks schedules, phone numbers, secret ARNs and retention order", () => {
+    const c = parseConfig({});
+    expect(c.schedules).toEqual({ ingestEvents: "rate(15 minutes)", analyze: "rate(1 hour)" });
+    expect(c.retention.rawInfrequentAccessAfterDays).toBe(30);
+    expect(c.analysis.thresholds).toEqual({
+      fdr: 0.05,
+      minHardBounces: 3,
+      minRateIncrease: 0.02,
+      minRateRatio: 2,
+    });
+    const ok = parseConfig({
+      sources: [
+        {
+          id: "mg",
+          provider: "mailgun",
+          domains: ["mg.example.com"],
+          apiKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bounce-radar/mailgun-AbCdEf",
+        },
+      ],
+      subscriptions: { emails: ["ops@example.com"], phones: ["+447700900123"] },
+      schedules: { analyze: "cron(5 * * * ? *)" },
+    });
+    expect(ok.schedules.analyze).toBe("cron(5 * * * ? *)");
+    const bad = () =>
+      parseConfig({
+        subscriptions: { emails: ["not-an-address"], phones: ["447700900123"] },
+        schedules: { ingestEvents: "rate(0 minutes)" },
+        retention: { rawInfrequentAccessAfterDays: 60, rawExpireAfterDays: 45 },
+      });
+    expect(bad).toThrow(/subscriptions\.emails\.0/);
+    expect(bad).toThrow(/subscriptions\.phones\.0: an E\.164 phone number/);
+    expect(bad).toThrow(/schedules\.ingestEvents/);
+    expect(bad).toThrow(
+      /retention\.rawExpireAfterDays: must be later than rawInfrequentAccessAfterDays \(60\)/,
+    );
+  });
 });

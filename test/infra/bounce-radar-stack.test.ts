@@ -1,0 +1,237 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { App, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { Bucket } from "aws-cdk-lib/aws-s3";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BounceRadarStack } from "../../infra/bounce-radar-stack.ts";
+import { FEATURE_FLAGS } from "../../infra/feature-flags.ts";
+import { loadConfigFile } from "../../shared/config.ts";
+
+const run = promisify(execFile);
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+describe("BounceRadarStack (example config)", () => {
+  let stack: BounceRadarStack;
+  let template: Template;
+  let resources: Resources;
+
+  beforeAll(async () => {
+    const config = await loadConfigFile("bounce-radar.config.example.json");
+    // Bundling skipped here (the e2e handler test bundles); everything else is the synth that deploys.
+    const app = new App({ context: { ...FEATURE_FLAGS, "aws:cdk:bundling-stacks": [] } });
+    stack = new BounceRadarStack(app, "Test", { config });
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources as Resources;
+  });
+
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+  it("runs one arm64 Node 22 function per job with Powertools settings and no secret in its environment", () => {
+    const fns = ofType("AWS::Lambda::Function");
+    expect(fns).toHaveLength(2);
+    for (const [, fn] of fns) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: "bounce-radar",
+            POWERTOOLS_METRICS_NAMESPACE: "BounceRadar",
+            NODE_OPTIONS: "--enable-source-maps",
+          },
+        },
+      });
+      const env = JSON.stringify(fn.Properties?.Environment);
+      expect(env).not.toMatch(/apiKey"\s*:\s*"(?!bounce-radar)/i);
+      expect(env).not.toContain("deliverability-oncall@example.com");
+      expect(env).not.toContain("+15555550123");
+    }
+  });
+
+  it("schedules each job with EventBridge Scheduler: payload, retries and a dead-letter queue", () => {
+    const schedules = ofType("AWS::Scheduler::Schedule").map(
+      ([, s]) => s.Properties as Record<string, unknown>,
+    );
+    expect(schedules.map((s) => s.ScheduleExpression).sort()).toEqual(["rate(1 hour)", "rate(15 minutes)"]);
+    for (const s of schedules) {
+      const target = s.Target as Record<string, unknown>;
+      expect(target).toMatchObject({
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": [expect.stringMatching(/DeadLetters/), "Arn"] } },
+      });
+      const input = JSON.parse(target.Input as string);
+      expect(input).toMatchObject({ scheduledTime: "<aws.scheduler.scheduled-time>" });
+      expect(["ingest-events", "analyze"]).toContain(input.job);
+    }
+  });
+
+  it("keeps the data bucket private, encrypted, TLS-only, versioned, logged and expiring by prefix", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: Match.objectLike({}),
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: "data-bucket/" }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Id: "raw",
+            Prefix: "raw/",
+            ExpirationInDays: 180,
+            Transitions: [{ StorageClass: "STANDARD_IA", TransitionInDays: 30 }],
+          }),
+          Match.objectLike({ Id: "events", Prefix: "events/", ExpirationInDays: 400 }),
+          Match.objectLike({ Id: "reports", Prefix: "reports/", ExpirationInDays: 400 }),
+        ]),
+      },
+    });
+    const policies = ofType("AWS::S3::BucketPolicy").map(([, p]) => JSON.stringify(p.Properties));
+    expect(policies.length).toBeGreaterThanOrEqual(2);
+    for (const p of policies) expect(p).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it("encrypts the alert topic with a rotating key CloudWatch alarms may use, and subscribes email and SMS", () => {
+    template.hasResourceProperties("AWS::KMS::Key", {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "deliverability-oncall@example.com",
+    });
+    template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "sms", Endpoint: "+15555550123" });
+  });
+
+  it("creates the named secret for the user to fill and lets only the ingest function read it", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", { Name: "bounce-radar/mailgun-api-key" });
+    const readers = ofType("AWS::IAM::Policy").filter(([, p]) =>
+      JSON.stringify(p.Properties).includes("secretsmanager:GetSecretValue"),
+    );
+    expect(readers).toHaveLength(1);
+    expect(JSON.stringify(readers[0]?.[1].Properties?.Roles)).toContain("IngestEventsRole");
+  });
+
+  it("grants S3 by key prefix only, never the whole bucket's objects", () => {
+    const statements = ofType("AWS::IAM::Policy").flatMap(([, p]) => {
+      const doc = (p.Properties?.PolicyDocument ?? {}) as { Statement: Array<Record<string, unknown>> };
+      return doc.Statement;
+    });
+    const s3Object = statements.filter((s) => JSON.stringify(s.Action).includes("s3:GetObject"));
+    expect(s3Object.length).toBeGreaterThan(0);
+    for (const s of s3Object) expect(JSON.stringify(s.Resource)).not.toMatch(/\.Arn"\]},"\/\*"/);
+    const ingest = JSON.stringify(
+      ofType("AWS::IAM::Policy").find(([id]) => id.startsWith("IngestEventsRole"))?.[1].Properties,
+    );
+    expect(ingest).toContain("/raw/*");
+    expect(ingest).toContain("sqs:ReceiveMessage");
+    expect(ingest).not.toContain("/reports/*");
+    expect(ingest).not.toContain("sns:Publish");
+  });
+
+  it("alarms on errors, throttles, near-timeout, dead letters and stale data, all to the alert topic", () => {
+    const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties as Record<string, unknown>);
+    const names = alarms.map((a) => a.AlarmName).sort();
+    for (const job of ["ingest-events", "analyze"])
+      for (const what of ["errors", "throttled", "close to its timeout", "schedule could not invoke"])
+        expect(names).toContain(`bounce-radar ${job}: ${what}`);
+    const stale = alarms.find((a) => a.AlarmName === "bounce-radar: no successful ingest");
+    expect(stale).toMatchObject({
+      MetricName: "IngestSucceeded",
+      Namespace: "BounceRadar",
+      Period: 900,
+      EvaluationPeriods: 4,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+    });
+    const nearTimeout = alarms.find((a) => a.AlarmName === "bounce-radar analyze: close to its timeout");
+    expect(nearTimeout?.Threshold).toBe(600_000 * 0.8);
+    for (const a of alarms) expect(JSON.stringify(a.AlarmActions)).toContain("AlertsTopic");
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("catalogues events and incidents for Athena with partition projection, a capped workgroup and named queries", () => {
+    template.hasResourceProperties("AWS::Glue::Table", {
+      TableInput: Match.objectLike({
+        Name: "events",
+        PartitionKeys: [
+          { Name: "source", Type: "string" },
+          { Name: "dt", Type: "string" },
+        ],
+        Parameters: Match.objectLike({
+          "projection.enabled": "true",
+          "projection.dt.type": "date",
+          "projection.source.type": "enum",
+        }),
+      }),
+    });
+    template.hasResourceProperties("AWS::Glue::Table", {
+      TableInput: Match.objectLike({ Name: "incidents" }),
+    });
+    template.hasResourceProperties("AWS::Athena::WorkGroup", {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10_240 * 1024 * 1024,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: "SSE_S3" } }),
+      }),
+    });
+    const queries = ofType("AWS::Athena::NamedQuery").map(([, q]) => (q.Properties as { Name: string }).Name);
+    expect(queries.sort()).toEqual([
+      "bounce-radar: hard-bounce rate by organisation and day",
+      "bounce-radar: incidents over time",
+      "bounce-radar: top rejection texts for one organisation",
+    ]);
+  });
+
+  it("has no cdk-nag AwsSolutions finding left unacknowledged", () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const open = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`),
+    );
+    expect(open).toEqual([]);
+    // The same check does see findings: a bare bucket in another stack has some.
+    const other = new Stack(new App(), "Bare");
+    new Bucket(other, "Plain");
+    expect(new AwsSolutionsChecks().validateScope(other).violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining([expect.stringContaining("S1")]),
+    );
+  });
+});
+
+describe("cdk synth with a deployment config", () => {
+  it("fails on an invalid config with a message naming the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "br-synth-"));
+    const bad = join(dir, "bad.json");
+    await writeFile(
+      bad,
+      JSON.stringify({
+        sources: [],
+        subscriptions: { phones: ["07700 900123"] },
+        schedules: { ingestEvents: "every 15 minutes" },
+      }),
+    );
+    const r = await run("node", ["bin/run-ts.js", "infra/app.ts"], {
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: bad }), CDK_OUTDIR: dir },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect("code" in r ? r.code : 0).toBe(1);
+    expect(r.stderr).toContain("subscriptions.phones.0: an E.164 phone number");
+    expect(r.stderr).toContain("schedules.ingestEvents: an EventBridge Scheduler expression");
+  }, 60_000);
+});
