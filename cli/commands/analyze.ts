@@ -77,7 +77,13 @@ export async function analyzeCommand(
   );
   await gateways.load();
   const run = await runAnalysis(
-    { at, windowHours, baselineDays, maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true) },
+    {
+      at,
+      windowHours,
+      baselineDays,
+      maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true),
+      ...(analysis?.thresholds ? { thresholds: analysis.thresholds } : {}),
+    },
     { store, gateways, now: () => new Date(), log },
   );
   const alerts = opts.alerts
