@@ -88,6 +88,7 @@ const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 phone number such a
 export const ScheduleConfigSchema = z
   .strictObject({
     ingestEvents: ScheduleExpression.default("rate(15 minutes)"),
+    ingestReputation: ScheduleExpression.default("rate(6 hours)"),
     analyze: ScheduleExpression.default("rate(1 hour)"),
   })
   .prefault({});
@@ -114,9 +115,42 @@ export const RetentionConfigSchema = z
       });
   });
 
+export const BUILT_IN_BLOCKLISTS = ["spamhaus-zen", "spamhaus-dbl", "barracuda", "spamcop"] as const;
+
+const DnsCode = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, "an answer in 127.0.0.0/8");
+
+/** Sender reputation: block lists asked about the sending IPs and domains (reputation-sources.md §1). */
+export const ReputationConfigSchema = z.strictObject({
+  blocklists: z.array(z.enum(BUILT_IN_BLOCKLISTS)).default([...BUILT_IN_BLOCKLISTS]),
+  /** More lists, or lists on your own resolver. */
+  customBlocklists: z
+    .array(
+      z.strictObject({
+        id: SourceId,
+        zone: z.string().regex(/^[a-z0-9.-]+$/i, "a DNS zone"),
+        targets: z.enum(["ip", "domain"]),
+        codes: z.record(DnsCode, z.string()).default({ "127.0.0.2": "listed" }),
+        errorCodes: z.record(DnsCode, z.string()).default({}),
+        ipv6: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /** Spamhaus refuses queries from AWS's and public resolvers: its free DQS key (a secret) is the way. */
+  spamhausDqsKeySecret: SecretName.optional(),
+  sendingIps: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+  sendingDomains: z.array(z.string().min(1)).default([]),
+  /** Sending IPs seen in events of the last N days are checked too. */
+  lookbackDays: z.number().int().min(0).max(14).default(2),
+  dnsServers: z.array(z.string().min(1)).default([]),
+  dnsTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+});
+export type ReputationConfig = z.infer<typeof ReputationConfigSchema>;
+
 export const ConfigSchema = z
   .strictObject({
     sources: z.array(SourceConfigSchema).default([]),
+    /** Optional: without it no reputation data is fetched. */
+    reputation: ReputationConfigSchema.optional(),
     /** Laptop only: a JSON file of {"secret-name": "value"}; in AWS secrets come from Secrets Manager. */
     secretsFile: z.string().optional(),
     masking: z.strictObject({ recipients: z.boolean().default(true) }).default({ recipients: true }),

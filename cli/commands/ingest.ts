@@ -1,9 +1,14 @@
 import { existsSync } from "node:fs";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { type Config, ConfigError, loadConfigFile } from "../../shared/config.ts";
+import { type Config, ConfigError, loadConfigFile, type ReputationConfig } from "../../shared/config.ts";
+import { NodeBlocklistResolver } from "../../shared/dns/blocklist-resolver.ts";
 import { runIngest, type SourceRunResult } from "../../shared/pipeline/ingest/run-ingest.ts";
+import { runReputation } from "../../shared/pipeline/reputation/run-reputation.ts";
+import type { SecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { LocalSecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { SqsQueue } from "../../shared/sources/esp/ses/sqs-queue.ts";
+import { blocklistZonesFor } from "../../shared/sources/reputation/blocklist-zones.ts";
+import type { ObjectStore } from "../../shared/store/object-store.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
 export const DEFAULT_CONFIG_FILE = "bounce-radar.json";
@@ -18,17 +23,19 @@ export async function loadCliConfig(path: string | undefined): Promise<Config> {
   return loadConfigFile(file);
 }
 
-/** One scheduled ingest run on a laptop: every configured source, into the --data folder. */
+/** One scheduled ingest run on a laptop: every configured source, then reputation, into the --data folder. */
 export async function ingestCommand(
   dataDir: string,
   config: Config,
   log: (line: string) => void,
 ): Promise<SourceRunResult[]> {
-  if (config.sources.length === 0) log("ingest: the configuration lists no sources; nothing to do");
+  if (config.sources.length === 0 && !config.reputation)
+    log("ingest: the configuration lists no sources and no reputation checks; nothing to do");
   const store = await openDataFolder(dataDir);
-  return runIngest(config.sources, {
+  const secrets = new LocalSecretResolver(process.env, config.secretsFile);
+  const results = await runIngest(config.sources, {
     store,
-    secrets: new LocalSecretResolver(process.env, config.secretsFile),
+    secrets,
     now: () => new Date(),
     log,
     sqsQueue: (s) =>
@@ -40,6 +47,46 @@ export async function ingestCommand(
         visibilityTimeout: 900,
       }),
   });
+  if (config.reputation) results.push(await reputationCommand(store, config.reputation, secrets, log));
+  return results;
+}
+
+/** Reputation as one more "source" of the run: it fails on its own without stopping the ESP sources. */
+async function reputationCommand(
+  store: ObjectStore,
+  reputation: ReputationConfig,
+  secrets: SecretResolver,
+  log: (line: string) => void,
+): Promise<SourceRunResult> {
+  try {
+    const dqs = reputation.spamhausDqsKeySecret
+      ? (await secrets.resolve(reputation.spamhausDqsKeySecret)).value
+      : undefined;
+    const run = await runReputation(
+      {
+        zones: blocklistZonesFor(reputation, dqs),
+        sendingIps: reputation.sendingIps,
+        sendingDomains: reputation.sendingDomains,
+        lookbackDays: reputation.lookbackDays,
+      },
+      {
+        store,
+        resolver: new NodeBlocklistResolver({
+          servers: reputation.dnsServers,
+          timeoutMs: reputation.dnsTimeoutMs,
+        }),
+        now: () => new Date(),
+        log,
+      },
+    );
+    log(
+      `reputation: ${run.observations.length} check(s): ${run.listed} listed, ${run.unknown} unknown → ${run.key}`,
+    );
+    return { sourceId: "reputation", batches: [] };
+  } catch (e) {
+    log(`reputation: stopped: ${(e as Error).message}`);
+    return { sourceId: "reputation", batches: [], error: (e as Error).message };
+  }
 }
 
 export function formatIngestSummary(results: readonly SourceRunResult[]): string[] {

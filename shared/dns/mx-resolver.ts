@@ -123,21 +123,27 @@ function fromRecords(records: readonly { exchange: string; priority: number }[])
 }
 
 function failure(e: unknown): MxAnswer {
+  const { status, detail } = lookupFailure(e);
+  return detail === undefined ? { status, hosts: [] } : { status, hosts: [], detail };
+}
+
+/** How a failed c-ares lookup reads: no such name, no such record, or a failure that says nothing about the name. */
+export function lookupFailure(e: unknown): { status: MxStatus; detail?: string } {
   const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
   const message = e instanceof Error ? e.message : String(e);
   const detail = code && !message.includes(code) ? `${code}: ${message}` : message;
   switch (code) {
     case "ENOTFOUND":
-      return { status: "nxdomain", hosts: [] };
+      return { status: "nxdomain" };
     case "ENODATA":
-      return { status: "nodata", hosts: [] };
+      return { status: "nodata" };
     case "EREFUSED":
-      return { status: "refused", hosts: [], detail };
+      return { status: "refused", detail };
     // No answer at all: the server is silent (ETIMEOUT) or not listening (ECONNREFUSED on UDP).
     case "ETIMEOUT":
     case "ECONNREFUSED":
-      return { status: "timeout", hosts: [], detail };
+      return { status: "timeout", detail };
     default:
-      return { status: "error", hosts: [], detail };
+      return { status: "error", detail };
   }
 }

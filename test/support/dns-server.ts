@@ -12,6 +12,10 @@ import dnsPacket, { type Answer, type DecodedPacket } from "dns-packet";
 
 export interface ZoneEntry {
   readonly mx?: ReadonlyArray<{ readonly exchange: string; readonly priority: number }>;
+  /** A records (block-list answers such as 127.0.0.2). */
+  readonly a?: readonly string[];
+  /** TXT records, one string each. */
+  readonly txt?: readonly string[];
   readonly rcode?: "NXDOMAIN" | "REFUSED" | "SERVFAIL";
   /** Never answer: the client times out. */
   readonly drop?: boolean;
@@ -50,16 +54,22 @@ export async function startDnsServer(
     if (entry?.drop) return;
 
     const rcode = entry === undefined ? "NXDOMAIN" : (entry.rcode ?? "NOERROR");
+    // Echo the name as asked: resolvers may randomise its case (DNS 0x20) and check it.
     const answers: Answer[] =
-      rcode === "NOERROR" && question.type === "MX"
-        ? (entry?.mx ?? []).map((mx) => ({
-            type: "MX" as const,
-            // Echo the name as asked: resolvers may randomise its case (DNS 0x20) and check it.
-            name: question.name,
-            ttl,
-            data: { preference: mx.priority, exchange: mx.exchange },
-          }))
-        : [];
+      rcode !== "NOERROR"
+        ? []
+        : question.type === "MX"
+          ? (entry?.mx ?? []).map((mx) => ({
+              type: "MX" as const,
+              name: question.name,
+              ttl,
+              data: { preference: mx.priority, exchange: mx.exchange },
+            }))
+          : question.type === "A"
+            ? (entry?.a ?? []).map((ip) => ({ type: "A" as const, name: question.name, ttl, data: ip }))
+            : question.type === "TXT"
+              ? (entry?.txt ?? []).map((t) => ({ type: "TXT" as const, name: question.name, ttl, data: [t] }))
+              : [];
     const response = dnsPacket.encode({
       type: "response",
       id: query.id ?? 0,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { BLOCK_CATEGORIES, type Category, type Side } from "../classify/taxonomy.ts";
 import type { NormalizedEvent } from "../events/normalized-event.ts";
 import type { Incident, OrganisationRow, Report, Verdict } from "../report/report-schema.ts";
+import type { ReputationObservation } from "../reputation/reputation-observation.ts";
 import { maskAddress, type Outcome, outcomeOf } from "./outcomes.ts";
 import {
   DEFAULT_THRESHOLDS,
@@ -38,6 +39,8 @@ export interface AnalysisInput {
   readonly maskRecipients: boolean;
   readonly thresholds?: SpikeThresholds;
   readonly dataQuality: Report["dataQuality"];
+  /** Latest block-list observation per list and target (empty when no reputation data is collected). */
+  readonly reputation?: readonly ReputationObservation[];
 }
 
 const SENDER_VERDICT: Partial<Record<Category, Verdict>> = {
@@ -355,7 +358,7 @@ export function analyse(input: AnalysisInput): Report {
     incidents,
     organisations,
     gateways,
-    reputation: [],
+    reputation: [...(input.reputation ?? [])],
     dataQuality: input.dataQuality,
   };
 }
@@ -456,6 +459,7 @@ function buildIncident(
       confidence += 0.1;
     if (BLOCK_CATEGORIES.has(topCategory as Category) || topCategory === "policy_block") confidence += 0.05;
   }
+  confidence += reputationEvidence(input.reputation ?? [], verdict, side, events, evidence);
   const onset = events.map((e) => e.occurredAt).sort()[0] ?? input.window.start;
   evidence.push({ signal: "onset", detail: `first hard bounce of this cluster at ${onset}` });
   confidence = Math.round(Math.min(0.99, Math.max(0.05, confidence)) * 100) / 100;
@@ -543,4 +547,47 @@ function tally<T>(items: readonly T[]): Map<T, number> {
   const m = new Map<T, number>();
   for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
   return m;
+}
+
+/**
+ * Block-list evidence: a listing of an IP that sent these bounces (or of any sending domain) points to the
+ * sender; every check clean points away from it. Unknown answers are reported, never weighed. Returns the
+ * confidence adjustment.
+ */
+function reputationEvidence(
+  observations: readonly ReputationObservation[],
+  verdict: Verdict,
+  side: Side,
+  events: readonly NormalizedEvent[],
+  evidence: Incident["evidence"],
+): number {
+  if (observations.length === 0) return 0;
+  const ips = new Set(events.map((e) => e.sendingIp).filter((ip): ip is string => ip !== null));
+  const relevant = observations.filter((o) => o.targetKind === "domain" || ips.has(o.target));
+  const listed = relevant.filter((o) => o.status === "listed");
+  const unknown = relevant.filter((o) => o.status === "unknown").length;
+  const clean = relevant.filter((o) => o.status === "clean").length;
+  const unknownNote = unknown > 0 ? `; ${unknown} check(s) unknown (list error or no answer)` : "";
+  if (listed.length > 0) {
+    evidence.push({
+      signal: "reputation",
+      detail: `${listed
+        .map((o) => `${o.target} listed on ${o.list} (${o.meaning}${o.reason ? `; ${o.reason}` : ""})`)
+        .join("; ")}${unknownNote}`,
+    });
+    if (side === "sender") return verdict === "sender_reputation" ? 0.1 : 0.05;
+    return -0.1;
+  }
+  if (clean === 0) {
+    evidence.push({
+      signal: "reputation",
+      detail: `no block-list answer for these sending IPs${unknownNote}`,
+    });
+    return 0;
+  }
+  evidence.push({
+    signal: "reputation",
+    detail: `${clean} block-list check(s) of the sending IPs and domains clean${unknownNote}`,
+  });
+  return side === "recipient" ? 0.05 : verdict === "sender_reputation" ? -0.05 : 0;
 }

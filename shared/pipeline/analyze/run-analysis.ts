@@ -3,6 +3,11 @@ import { finalEvents } from "../../domain/analysis/outcomes.ts";
 import type { SpikeThresholds } from "../../domain/analysis/spike-statistics.ts";
 import type { NormalizedEvent } from "../../domain/events/normalized-event.ts";
 import { type Report, ReportSchema } from "../../domain/report/report-schema.ts";
+import {
+  latestObservations,
+  ReputationBatchSchema,
+  type ReputationObservation,
+} from "../../domain/reputation/reputation-observation.ts";
 import { renderReportHtml } from "../../reports/render-html.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import { readNdjsonGz } from "../../store/ndjson-gzip.ts";
@@ -110,6 +115,8 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
     if (last && Date.parse(last) >= Date.parse(e.occurredAt) - HISTORY_DAYS * DAY) existed.add(e.id);
   }
 
+  const reputation = await readReputation(store, start, end, deps.log);
+
   const runId = `run-${end
     .toISOString()
     .replace(/[-:]/g, "")
@@ -122,6 +129,7 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       baseline: { start: `${baselineFirst}T00:00:00.000Z`, end: `${firstWindowDay}T00:00:00.000Z` },
       windowEvents,
       baselineRows,
+      reputation,
       gatewayOf,
       previouslyDelivered: (e) => existed.has(e.id),
       maskRecipients: options.maskRecipients,
@@ -152,6 +160,36 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
     });
   }
   return { report, keys: written };
+}
+
+/**
+ * The latest block-list observation per list and target made up to the window's end and no earlier than a day
+ * before its start (reputation runs every few hours). An unreadable batch is logged and skipped.
+ */
+async function readReputation(
+  store: ObjectStore,
+  start: Date,
+  end: Date,
+  log: (line: string) => void,
+): Promise<ReputationObservation[]> {
+  const from = start.getTime() - DAY;
+  const found: ReputationObservation[] = [];
+  for (const day of daysBetween(utcDate(new Date(from)), utcDate(end))) {
+    for await (const object of store.list(`reputation/source=dnsbl/dt=${day}/`)) {
+      const body = await store.get(object.key);
+      if (!body) continue;
+      try {
+        const batch = ReputationBatchSchema.parse(JSON.parse(Buffer.from(body).toString("utf8")));
+        for (const o of batch.observations) {
+          const t = Date.parse(o.observedAt);
+          if (t >= from && t <= end.getTime()) found.push(o);
+        }
+      } catch (e) {
+        log(`analyze: skipping unreadable reputation batch ${object.key}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return latestObservations(found);
 }
 
 /** The incidents of one run, flat, one JSON object per line (the Athena incidents table). */

@@ -1,0 +1,98 @@
+import type { BlocklistResolver } from "../../dns/blocklist-resolver.ts";
+import {
+  type BlocklistZone,
+  blocklistQueryName,
+  readListing,
+} from "../../domain/reputation/blocklist-answer.ts";
+import type { ReputationObservation } from "../../domain/reputation/reputation-observation.ts";
+import { keys, utcDate } from "../../store/keys.ts";
+import type { ObjectStore } from "../../store/object-store.ts";
+import { readDayEvents } from "../analyze/daily-aggregates.ts";
+
+export interface ReputationRunOptions {
+  readonly zones: readonly BlocklistZone[];
+  /** Checked whether or not they sent recently. */
+  readonly sendingIps: readonly string[];
+  readonly sendingDomains: readonly string[];
+  /** Sending IPs seen in events of this many recent days are checked too. */
+  readonly lookbackDays: number;
+  readonly concurrency?: number;
+}
+
+export interface ReputationRunDeps {
+  readonly store: ObjectStore;
+  readonly resolver: BlocklistResolver;
+  readonly now: () => Date;
+  readonly log: (line: string) => void;
+}
+
+export interface ReputationRunResult {
+  readonly key: string;
+  readonly observations: readonly ReputationObservation[];
+  readonly listed: number;
+  readonly unknown: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One reputation run: every configured block list asked about every sending IP (configured, and seen in
+ * recent events) and sending domain. An error answer, a refusal or a timeout is recorded as unknown, never
+ * as clean; one list failing does not stop the others. Written as one batch per hour (re-running the hour
+ * rewrites the same key).
+ */
+export async function runReputation(
+  opts: ReputationRunOptions,
+  deps: ReputationRunDeps,
+): Promise<ReputationRunResult> {
+  const now = deps.now();
+  const ips = new Set(opts.sendingIps);
+  for (let d = 0; d < opts.lookbackDays; d++) {
+    for await (const e of readDayEvents(deps.store, utcDate(new Date(now.getTime() - d * DAY_MS)))) {
+      if (e.sendingIp) ips.add(e.sendingIp);
+    }
+  }
+  const checks = opts.zones.flatMap((zone) => {
+    const targets = zone.targets === "ip" ? [...ips].sort() : [...opts.sendingDomains].sort();
+    return targets.flatMap((target) => {
+      const name = blocklistQueryName(zone, target);
+      return name ? [{ zone, target, name }] : [];
+    });
+  });
+  deps.log(
+    `reputation: ${checks.length} check(s): ${ips.size} IP(s), ${opts.sendingDomains.length} domain(s), ${opts.zones.length} list(s)`,
+  );
+  const observedAt = now.toISOString();
+  const observations: ReputationObservation[] = new Array(checks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < checks.length) {
+      const i = next++;
+      const c = checks[i];
+      if (!c) continue;
+      const verdict = readListing(c.zone, await deps.resolver.a(c.name));
+      observations[i] = {
+        source: "dnsbl",
+        list: c.zone.id,
+        zone: c.zone.zone,
+        target: c.target,
+        targetKind: c.zone.targets,
+        status: verdict.status,
+        codes: verdict.codes,
+        meaning: verdict.meaning,
+        reason: verdict.status === "listed" ? await deps.resolver.txt(c.name) : null,
+        observedAt,
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, checks.length) }, worker));
+  const key = keys.reputation("dnsbl", utcDate(now), `run-${observedAt.slice(0, 13).replace(/[-:T]/g, "")}`);
+  await deps.store.put(key, `${JSON.stringify({ observedAt, observations }, null, 2)}\n`, {
+    contentType: "application/json",
+  });
+  const listed = observations.filter((o) => o.status === "listed");
+  const unknown = observations.filter((o) => o.status === "unknown");
+  for (const o of listed) deps.log(`reputation: LISTED ${o.target} on ${o.list} (${o.meaning})`);
+  for (const o of unknown) deps.log(`reputation: unknown ${o.target} on ${o.list} (${o.meaning})`);
+  return { key, observations, listed: listed.length, unknown: unknown.length };
+}

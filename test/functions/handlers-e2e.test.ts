@@ -1,0 +1,295 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BounceRadarStack } from "../../infra/bounce-radar-stack.ts";
+import { FEATURE_FLAGS } from "../../infra/feature-flags.ts";
+import { parseConfig } from "../../shared/config.ts";
+import { ReportSchema } from "../../shared/domain/report/report-schema.ts";
+import { generateHistory, type History, SENDER_DOMAIN } from "../../shared/simulation/b2b-history.ts";
+import { type MailgunServer, startMailgunServer } from "../../shared/simulation/mailgun-api-server.ts";
+import { toMailgunEvent } from "../../shared/simulation/to-mailgun-event.ts";
+import { S3ObjectStore, s3ClientForEndpoint } from "../../shared/store/s3-object-store.ts";
+import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { type RunningS3rver, startS3rver } from "../support/s3rver.ts";
+import { type SecretsManagerServer, startSecretsManagerServer } from "../support/secrets-manager-server.ts";
+import { type SnsServer, startSnsServer } from "../support/sns-server.ts";
+
+/*
+ * The deployable artefacts, end to end: the stack is synthesized with bundling (the local esbuild, as `cdk
+ * synth` does), and each function's bundle (index.mjs) runs in its own Node process with the environment the
+ * stack gives it and the payload its EventBridge Scheduler schedule sends, against local S3, Secrets Manager,
+ * SNS, Mailgun and DNS. The bundle runs from a folder without node_modules, so it must be self-contained.
+ */
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bounce-radar-alerts`;
+const SECRET_NAME = "bounce-radar/mailgun-e2e";
+const API_KEY = "key-e2e-0123456789abcdef";
+const RESULT_MARK = "E2E_RESULT ";
+
+interface Bundle {
+  /** The asset's index.mjs. */
+  readonly entry: string;
+  /** The function's environment, tokens replaced by local values. */
+  readonly environment: Record<string, string>;
+}
+
+interface Invocation {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly result: unknown;
+}
+
+/** Runs the child script: imports the bundle and calls its handler with the event in E2E_EVENT. */
+const CHILD_SCRIPT = `
+const { handler } = await import(process.env.E2E_BUNDLE_URL);
+const context = { awsRequestId: process.env.E2E_REQUEST_ID, getRemainingTimeInMillis: () => 600000 };
+const result = await handler(JSON.parse(process.env.E2E_EVENT), context);
+process.stdout.write("\\n${RESULT_MARK}" + JSON.stringify(result) + "\\n");
+`;
+
+describe("the bundled Lambda handlers, end to end", () => {
+  let history: History;
+  let end: Date;
+  let start: Date;
+  let outdir: string;
+  let s3: RunningS3rver;
+  let mailgun: MailgunServer;
+  let sns: SnsServer;
+  let secrets: SecretsManagerServer;
+  let dns: DnsServer;
+  let mailgunEventCount: number;
+  const bundles = new Map<string, Bundle>();
+  const payloads = new Map<string, string>();
+
+  beforeAll(async () => {
+    end = new Date(Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
+    start = new Date(end.getTime() - 35 * DAY);
+    history = generateHistory({
+      seed: 11,
+      start,
+      days: 35,
+      organisations: 60,
+      incidents: [{ kind: "gateway_user_unknown_one_org", at: new Date(end.getTime() - DAY) }],
+    });
+    const events = history.events.map((e) => toMailgunEvent(e, SENDER_DOMAIN));
+    mailgunEventCount = events.length;
+    [s3, mailgun, sns, secrets, dns] = await Promise.all([
+      startS3rver(),
+      startMailgunServer({ apiKey: API_KEY, domains: [SENDER_DOMAIN], events }),
+      startSnsServer(),
+      startSecretsManagerServer({ [SECRET_NAME]: API_KEY }),
+      startDnsServer(history.zone),
+    ]);
+
+    const json = {
+      sources: [
+        {
+          id: "mailgun-e2e",
+          provider: "mailgun",
+          api: "events",
+          domains: [SENDER_DOMAIN],
+          apiKeySecret: SECRET_NAME,
+          startAt: start.toISOString(),
+          windowMinutes: 1440,
+          lagMinutes: 30,
+          baseUrl: mailgun.baseUrl,
+        },
+      ],
+      analysis: { dnsServers: [dns.address] },
+    };
+    outdir = await mkdtemp(join(tmpdir(), "br-e2e-cdk-"));
+    const app = new App({ context: FEATURE_FLAGS, outdir });
+    const stack = new BounceRadarStack(app, "E2E", { config: parseConfig(json) });
+    app.synth();
+    const template = Template.fromStack(stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+
+    const local: Record<string, string> = { DATA_BUCKET: s3.bucket, ALERT_TOPIC_ARN: TOPIC_ARN };
+    const resources = Object.entries(template.Resources);
+    for (const [logicalId, resource] of resources) {
+      if (resource.Type !== "AWS::Lambda::Function") continue;
+      const code = resource.Properties.Code as { S3Key?: unknown };
+      const hash = String(code.S3Key).replace(/\.zip$/, "");
+      const variables = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const environment: Record<string, string> = {};
+      for (const [name, value] of Object.entries(variables)) {
+        if (typeof value === "string") environment[name] = value;
+        else if (name in local) environment[name] = local[name] as string;
+        else throw new Error(`${logicalId}: no local value for the token in ${name}`);
+      }
+      const job = logicalId.startsWith("IngestEvents") ? "ingest-events" : "analyze";
+      bundles.set(job, { entry: join(outdir, `asset.${hash}`, "index.mjs"), environment });
+    }
+    for (const [, resource] of resources) {
+      if (resource.Type !== "AWS::Scheduler::Schedule") continue;
+      const input = (resource.Properties.Target as { Input: unknown }).Input;
+      if (typeof input !== "string")
+        throw new Error(`schedule input is not a literal: ${JSON.stringify(input)}`);
+      const job = (JSON.parse(input) as { job: string }).job;
+      payloads.set(job, input);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([s3?.stop(), mailgun?.stop(), sns?.stop(), secrets?.stop(), dns?.stop()]);
+    if (outdir) await rm(outdir, { recursive: true, force: true });
+  });
+
+  /** The schedule's payload with Scheduler's context attributes filled in, as Scheduler does at invocation. */
+  function schedulerEvent(job: string, scheduledTime: Date): unknown {
+    const input = payloads.get(job);
+    if (!input) throw new Error(`no schedule for ${job}`);
+    const filled = input
+      .replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString().replace(/\.\d{3}Z$/, "Z"))
+      .replaceAll("<aws.scheduler.execution-id>", randomUUID())
+      .replaceAll(
+        "<aws.scheduler.schedule-arn>",
+        `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/E2E-${job}`,
+      )
+      .replaceAll("<aws.scheduler.attempt-number>", "1");
+    return JSON.parse(filled);
+  }
+
+  async function invoke(job: string, event: unknown): Promise<Invocation> {
+    const bundle = bundles.get(job);
+    if (!bundle) throw new Error(`no function for ${job}`);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      ...bundle.environment,
+      AWS_REGION: REGION,
+      // s3rver accepts only its own key pair; the other local servers check that requests are signed.
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      E2E_BUNDLE_URL: pathToFileURL(bundle.entry).href,
+      E2E_EVENT: JSON.stringify(event),
+      E2E_REQUEST_ID: `e2e-${job}-1`,
+    };
+    const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD_SCRIPT], {
+      cwd: outdir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    const line = stdout
+      .split("\n")
+      .reverse()
+      .find((l) => l.startsWith(RESULT_MARK));
+    const result = line === undefined ? undefined : (JSON.parse(line.slice(RESULT_MARK.length)) as unknown);
+    return { code, stdout, stderr, result };
+  }
+
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const store = bucketStore();
+    const keys: string[] = [];
+    for await (const o of store.list(prefix)) keys.push(o.key);
+    return keys;
+  }
+
+  function bucketStore(): S3ObjectStore {
+    return new S3ObjectStore({
+      bucket: s3.bucket,
+      client: s3ClientForEndpoint(s3.endpoint, REGION, {
+        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      }),
+    });
+  }
+
+  it("synthesizes two self-contained bundles and both schedules' payloads", () => {
+    expect([...bundles.keys()].sort()).toEqual(["analyze", "ingest-events"]);
+    for (const b of bundles.values()) {
+      expect(existsSync(b.entry)).toBe(true);
+      expect(existsSync(join(outdir, "node_modules"))).toBe(false);
+    }
+    expect([...payloads.keys()].sort()).toEqual(["analyze", "ingest-events"]);
+  });
+
+  it("ingests every Mailgun event with the key from Secrets Manager, then analyses and alerts on the incident", async () => {
+    // ── ingest-events ──
+    const ingest = await invoke("ingest-events", schedulerEvent("ingest-events", new Date()));
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const ingested = ingest.result as { skipped?: string; sources: Array<Record<string, unknown>> };
+    expect(ingested.skipped).toBeUndefined();
+    expect(ingested.sources).toHaveLength(1);
+    const source = ingested.sources[0];
+    expect(source?.id).toBe("mailgun-e2e");
+    expect(source?.error).toBeUndefined();
+    expect(source?.added).toBe(mailgunEventCount);
+
+    expect(
+      secrets.requests.some(
+        (r) => r.target === "secretsmanager.GetSecretValue" && r.secretId === SECRET_NAME,
+      ),
+    ).toBe(true);
+    expect(secrets.requests.every((r) => r.status === 200 && r.signed)).toBe(true);
+    expect((await keysUnder("events/source=mailgun/")).length).toBeGreaterThan(0);
+    expect((await keysUnder("state/cursors/")).length).toBeGreaterThan(0);
+    expect(await keysUnder("state/leases/")).toEqual([]);
+    // Powertools EMF on stdout.
+    expect(ingest.stdout.split("\n").some((l) => l.includes('"_aws"') && l.includes("IngestSucceeded"))).toBe(
+      true,
+    );
+    expect(ingest.stdout).not.toContain(API_KEY);
+
+    // ── analyze ──
+    const analyze = await invoke("analyze", schedulerEvent("analyze", end));
+    expect(analyze.code, analyze.stderr).toBe(0);
+    const analysed = analyze.result as { skipped?: string; alertsSent?: number; alertsFailed?: number };
+    expect(analysed.skipped).toBeUndefined();
+    expect(analysed.alertsSent ?? 0).toBeGreaterThanOrEqual(1);
+    expect(analysed.alertsFailed).toBe(0);
+    expect(
+      analyze.stdout.split("\n").some((l) => l.includes('"_aws"') && l.includes("AnalysisSucceeded")),
+    ).toBe(true);
+
+    const latest = await bucketStore().get("reports/latest.json");
+    expect(latest).not.toBeNull();
+    const report = ReportSchema.parse(JSON.parse(Buffer.from(latest ?? new Uint8Array()).toString("utf8")));
+    const incident = history.incidents[0];
+    if (!incident) throw new Error("the history has no incident");
+    const alerting = report.incidents.filter((i) => i.alert);
+    expect(alerting).toHaveLength(1);
+    expect(alerting[0]?.verdict).toBe("recipient_filter");
+    expect([...(alerting[0]?.scope.domains ?? [])].sort()).toEqual(incident.organisations);
+    expect(await keysUnder("state/leases/")).toEqual([]);
+
+    const toTopic = sns.publishes.filter((p) => p.topicArn === TOPIC_ARN);
+    expect(toTopic.length).toBeGreaterThanOrEqual(1);
+    const org = incident.organisations[0] ?? "";
+    const alert = toTopic.find((p) => `${p.subject ?? ""}\n${p.message}`.includes(org));
+    expect(alert, JSON.stringify(toTopic.map((p) => p.subject))).toBeDefined();
+    expect(alert?.attributes.verdict?.stringValue).toBe("recipient_filter");
+    const recipients = new Set(history.events.map((e) => e.recipient.toLowerCase()));
+    for (const p of toTopic) {
+      const text = `${p.subject ?? ""}\n${p.message}`.toLowerCase();
+      const leaked = [...recipients].filter((a) => text.includes(a));
+      expect(leaked).toEqual([]);
+    }
+  }, 120_000);
+});
