@@ -9,7 +9,7 @@ import { DataBucket } from "./constructs/data-bucket.ts";
 import { intervalMinutesOf, Monitoring } from "./constructs/monitoring.ts";
 import { QueryCatalog } from "./constructs/query-catalog.ts";
 import { ScheduledFunction } from "./constructs/scheduled-function.ts";
-import { SourceSecrets } from "./constructs/source-secrets.ts";
+import { SourceSecrets, secretNamesOf } from "./constructs/source-secrets.ts";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 /** Lambda allows 4 KB of environment in all; the configuration must leave room for the rest. */
@@ -25,6 +25,8 @@ export class BounceRadarStack extends Stack {
   readonly alerts: AlertTopic;
   readonly ingestEvents: ScheduledFunction;
   readonly analyze: ScheduledFunction;
+  /** Only when the configuration has a reputation section. */
+  readonly ingestReputation: ScheduledFunction | undefined;
 
   constructor(scope: Construct, id: string, props: BounceRadarStackProps) {
     super(scope, id, props);
@@ -66,12 +68,23 @@ export class BounceRadarStack extends Stack {
       },
     });
 
+    this.ingestReputation = config.reputation
+      ? new ScheduledFunction(this, "IngestReputation", {
+          ...common,
+          job: "ingest-reputation",
+          entry: join(ROOT, "functions/ingest-reputation/handler.ts"),
+          schedule: config.schedules.ingestReputation,
+          environment: { DATA_BUCKET: bucket.bucketName, BOUNCE_RADAR_CONFIG: configJson },
+        })
+      : undefined;
+
     // Least privilege, by key prefix. ListBucket (key names only) lets a missing key answer 404, not 403.
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));
     const grant = (role: iam.IRole, actions: string[], resources: string[]) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
-    for (const job of [this.ingestEvents, this.analyze])
-      grant(job.role, ["s3:ListBucket"], [bucket.bucketArn]);
+    const jobs = [this.ingestEvents, this.analyze, ...(this.ingestReputation ? [this.ingestReputation] : [])];
+    for (const job of jobs) grant(job.role, ["s3:ListBucket"], [bucket.bucketArn]);
+    const names = secretNamesOf(config);
     const ingestRole = this.ingestEvents.role;
     grant(
       ingestRole,
@@ -79,7 +92,18 @@ export class BounceRadarStack extends Stack {
       objects("raw/*", "events/*", "quarantine/*", "state/cursors/*", "state/leases/ingest-events.json"),
     );
     grant(ingestRole, ["s3:DeleteObject"], objects("state/leases/ingest-events.json"));
-    for (const secret of secrets.secrets.values()) secret.grantRead(ingestRole);
+    for (const name of names.ingestEvents) secrets.secrets.get(name)?.grantRead(ingestRole);
+    if (this.ingestReputation) {
+      const role = this.ingestReputation.role;
+      grant(role, ["s3:GetObject"], objects("events/*"));
+      grant(
+        role,
+        ["s3:GetObject", "s3:PutObject"],
+        objects("reputation/*", "state/leases/ingest-reputation.json"),
+      );
+      grant(role, ["s3:DeleteObject"], objects("state/leases/ingest-reputation.json"));
+      for (const name of names.ingestReputation) secrets.secrets.get(name)?.grantRead(role);
+    }
     const queues = config.sources.flatMap((s) => (s.provider === "ses" ? [queueArnOf(s.queueUrl)] : []));
     if (queues.length > 0) {
       grant(
@@ -102,6 +126,7 @@ export class BounceRadarStack extends Stack {
     for (const [job, prefixes] of [
       [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
       [this.analyze, ["events", "aggregates", "state", "reports"]],
+      ...(this.ingestReputation ? [[this.ingestReputation, ["events", "reputation"]] as const] : []),
     ] as const) {
       for (const prefix of prefixes)
         Validations.of(job.role).acknowledge({
@@ -114,7 +139,7 @@ export class BounceRadarStack extends Stack {
       reason:
         "Publishing to the encrypted alert topic needs GenerateDataKey for each data key variant, on that one key only.",
     });
-    for (const job of [this.ingestEvents, this.analyze]) {
+    for (const job of jobs) {
       const fnArn = `<${this.getLogicalId(job.fn.node.defaultChild as CfnElement)}.Arn>`;
       Validations.of(this).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${fnArn}:*]`,
@@ -128,6 +153,7 @@ export class BounceRadarStack extends Stack {
       jobs: [
         { name: "ingest-events", job: this.ingestEvents },
         { name: "analyze", job: this.analyze },
+        ...(this.ingestReputation ? [{ name: "ingest-reputation", job: this.ingestReputation }] : []),
       ],
       ingestIntervalMinutes: intervalMinutesOf(config.schedules.ingestEvents),
       staleAfterIntervals: config.deployment.staleAfterIntervals,

@@ -3,10 +3,11 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { Config } from "../../shared/config.ts";
 
-/** Every secret the configured sources name (SES reads a queue with the function's role and needs none). */
-export function secretNamesOf(config: Config): string[] {
-  const names = config.sources.flatMap((s) => (s.provider === "mailgun" ? [s.apiKeySecret] : []));
-  return [...new Set(names)].sort();
+/** The secrets each job reads: ESP keys for ingest (SES reads its queue with the role), the DQS key for reputation. */
+export function secretNamesOf(config: Config): { ingestEvents: string[]; ingestReputation: string[] } {
+  const esp = config.sources.flatMap((s) => (s.provider === "mailgun" ? [s.apiKeySecret] : []));
+  const dqs = config.reputation?.spamhausDqsKeySecret;
+  return { ingestEvents: [...new Set(esp)].sort(), ingestReputation: dqs ? [dqs] : [] };
 }
 
 /**
@@ -19,14 +20,15 @@ export class SourceSecrets extends Construct {
   constructor(scope: Construct, id: string, config: Config) {
     super(scope, id);
     const secrets = new Map<string, secretsmanager.ISecret>();
-    for (const [i, name] of secretNamesOf(config).entries()) {
+    const { ingestEvents, ingestReputation } = secretNamesOf(config);
+    for (const [i, name] of [...new Set([...ingestEvents, ...ingestReputation])].sort().entries()) {
       if (name.startsWith("arn:")) {
         secrets.set(name, secretsmanager.Secret.fromSecretCompleteArn(this, `Imported${i}`, name));
         continue;
       }
       const secret = new secretsmanager.Secret(this, `Secret${i}`, {
         secretName: name,
-        description: `bounce-radar: ESP API key. Replace the generated placeholder: aws secretsmanager put-secret-value --secret-id ${name} --secret-string <key>`,
+        description: `bounce-radar: provider key. Replace the generated placeholder: aws secretsmanager put-secret-value --secret-id ${name} --secret-string <key>`,
       });
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",

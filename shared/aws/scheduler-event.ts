@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The jobs the stack schedules, one function each. */
-export const JOBS = ["ingest-events", "analyze"] as const;
+export const JOBS = ["ingest-events", "ingest-reputation", "analyze"] as const;
 export type Job = (typeof JOBS)[number];
 
 /**

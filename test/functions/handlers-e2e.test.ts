@@ -34,6 +34,7 @@ const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bounce-radar-alerts`;
 const SECRET_NAME = "bounce-radar/mailgun-e2e";
+const LISTED_IP = "198.51.100.10";
 const API_KEY = "key-e2e-0123456789abcdef";
 const RESULT_MARK = "E2E_RESULT ";
 
@@ -90,7 +91,14 @@ describe("the bundled Lambda handlers, end to end", () => {
       startMailgunServer({ apiKey: API_KEY, domains: [SENDER_DOMAIN], events }),
       startSnsServer(),
       startSecretsManagerServer({ [SECRET_NAME]: API_KEY }),
-      startDnsServer(history.zone),
+      // The simulated world's MX records, plus a block list on which one sending IP is listed.
+      startDnsServer({
+        ...history.zone,
+        [`${LISTED_IP.split(".").reverse().join(".")}.bl.e2e.example`]: {
+          a: ["127.0.0.2"],
+          txt: [`https://bl.e2e.example/lookup?ip=${LISTED_IP}`],
+        },
+      }),
     ]);
 
     const json = {
@@ -108,6 +116,13 @@ describe("the bundled Lambda handlers, end to end", () => {
         },
       ],
       analysis: { dnsServers: [dns.address] },
+      reputation: {
+        blocklists: [],
+        customBlocklists: [{ id: "bl-e2e", zone: "bl.e2e.example", targets: "ip" }],
+        lookbackDays: 2,
+        dnsServers: [dns.address],
+        dnsTimeoutMs: 500,
+      },
     };
     outdir = await mkdtemp(join(tmpdir(), "br-e2e-cdk-"));
     const app = new App({ context: FEATURE_FLAGS, outdir });
@@ -130,7 +145,11 @@ describe("the bundled Lambda handlers, end to end", () => {
         else if (name in local) environment[name] = local[name] as string;
         else throw new Error(`${logicalId}: no local value for the token in ${name}`);
       }
-      const job = logicalId.startsWith("IngestEvents") ? "ingest-events" : "analyze";
+      const job = logicalId.startsWith("IngestEvents")
+        ? "ingest-events"
+        : logicalId.startsWith("IngestReputation")
+          ? "ingest-reputation"
+          : "analyze";
       bundles.set(job, { entry: join(outdir, `asset.${hash}`, "index.mjs"), environment });
     }
     for (const [, resource] of resources) {
@@ -221,13 +240,13 @@ describe("the bundled Lambda handlers, end to end", () => {
     });
   }
 
-  it("synthesizes two self-contained bundles and both schedules' payloads", () => {
-    expect([...bundles.keys()].sort()).toEqual(["analyze", "ingest-events"]);
+  it("synthesizes three self-contained bundles and every schedule's payload", () => {
+    expect([...bundles.keys()].sort()).toEqual(["analyze", "ingest-events", "ingest-reputation"]);
     for (const b of bundles.values()) {
       expect(existsSync(b.entry)).toBe(true);
       expect(existsSync(join(outdir, "node_modules"))).toBe(false);
     }
-    expect([...payloads.keys()].sort()).toEqual(["analyze", "ingest-events"]);
+    expect([...payloads.keys()].sort()).toEqual(["analyze", "ingest-events", "ingest-reputation"]);
   });
 
   it("ingests every Mailgun event with the key from Secrets Manager, then analyses and alerts on the incident", async () => {
@@ -257,6 +276,14 @@ describe("the bundled Lambda handlers, end to end", () => {
     );
     expect(ingest.stdout).not.toContain(API_KEY);
 
+    // ── ingest-reputation: the IPs that sent in the last two days, against the loopback block list ──
+    const reputation = await invoke("ingest-reputation", schedulerEvent("ingest-reputation", new Date()));
+    expect(reputation.code, reputation.stderr).toBe(0);
+    const checked = reputation.result as { key?: string; checks?: number; listed?: number; unknown?: number };
+    expect(checked).toMatchObject({ listed: 1, unknown: 0 });
+    expect(checked.checks).toBeGreaterThanOrEqual(2);
+    expect(await keysUnder("reputation/source=dnsbl/")).toEqual([checked.key]);
+
     // ── analyze ──
     const analyze = await invoke("analyze", schedulerEvent("analyze", end));
     expect(analyze.code, analyze.stderr).toBe(0);
@@ -277,6 +304,9 @@ describe("the bundled Lambda handlers, end to end", () => {
     expect(alerting).toHaveLength(1);
     expect(alerting[0]?.verdict).toBe("recipient_filter");
     expect([...(alerting[0]?.scope.domains ?? [])].sort()).toEqual(incident.organisations);
+    // The block-list check ran just now, after this window's end: an analysis never uses later observations
+    // (test/shared/pipeline/reputation covers a listing inside the window and the evidence citing it).
+    expect(report.reputation).toEqual([]);
     expect(await keysUnder("state/leases/")).toEqual([]);
 
     const toTopic = sns.publishes.filter((p) => p.topicArn === TOPIC_ARN);

@@ -33,7 +33,7 @@ describe("BounceRadarStack (example config)", () => {
 
   it("runs one arm64 Node 22 function per job with Powertools settings and no secret in its environment", () => {
     const fns = ofType("AWS::Lambda::Function");
-    expect(fns).toHaveLength(2);
+    expect(fns).toHaveLength(3);
     for (const [, fn] of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: "nodejs22.x",
@@ -58,7 +58,11 @@ describe("BounceRadarStack (example config)", () => {
     const schedules = ofType("AWS::Scheduler::Schedule").map(
       ([, s]) => s.Properties as Record<string, unknown>,
     );
-    expect(schedules.map((s) => s.ScheduleExpression).sort()).toEqual(["rate(1 hour)", "rate(15 minutes)"]);
+    expect(schedules.map((s) => s.ScheduleExpression).sort()).toEqual([
+      "rate(1 hour)",
+      "rate(15 minutes)",
+      "rate(6 hours)",
+    ]);
     for (const s of schedules) {
       const target = s.Target as Record<string, unknown>;
       expect(target).toMatchObject({
@@ -67,7 +71,7 @@ describe("BounceRadarStack (example config)", () => {
       });
       const input = JSON.parse(target.Input as string);
       expect(input).toMatchObject({ scheduledTime: "<aws.scheduler.scheduled-time>" });
-      expect(["ingest-events", "analyze"]).toContain(input.job);
+      expect(["ingest-events", "ingest-reputation", "analyze"]).toContain(input.job);
     }
   });
 
@@ -120,13 +124,25 @@ describe("BounceRadarStack (example config)", () => {
     template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "sms", Endpoint: "+15555550123" });
   });
 
-  it("creates the named secret for the user to fill and lets only the ingest function read it", () => {
+  it("creates the named secrets for the user to fill and lets only the job that needs each read it", () => {
     template.hasResourceProperties("AWS::SecretsManager::Secret", { Name: "bounce-radar/mailgun-api-key" });
-    const readers = ofType("AWS::IAM::Policy").filter(([, p]) =>
-      JSON.stringify(p.Properties).includes("secretsmanager:GetSecretValue"),
+    template.hasResourceProperties("AWS::SecretsManager::Secret", { Name: "bounce-radar/spamhaus-dqs-key" });
+    const secretIds = Object.fromEntries(
+      ofType("AWS::SecretsManager::Secret").map(([id, r]) => [(r.Properties as { Name: string }).Name, id]),
     );
-    expect(readers).toHaveLength(1);
-    expect(JSON.stringify(readers[0]?.[1].Properties?.Roles)).toContain("IngestEventsRole");
+    const readersOf = (secret: string) =>
+      ofType("AWS::IAM::Policy")
+        .filter(([, p]) => {
+          const doc = JSON.stringify(p.Properties?.PolicyDocument);
+          return (
+            doc.includes("secretsmanager:GetSecretValue") && doc.includes(`"Ref":"${secretIds[secret]}"`)
+          );
+        })
+        .map(([id]) => id);
+    expect(readersOf("bounce-radar/mailgun-api-key")).toEqual([expect.stringMatching(/^IngestEventsRole/)]);
+    expect(readersOf("bounce-radar/spamhaus-dqs-key")).toEqual([
+      expect.stringMatching(/^IngestReputationRole/),
+    ]);
   });
 
   it("grants S3 by key prefix only, never the whole bucket's objects", () => {
@@ -149,7 +165,7 @@ describe("BounceRadarStack (example config)", () => {
   it("alarms on errors, throttles, near-timeout, dead letters and stale data, all to the alert topic", () => {
     const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties as Record<string, unknown>);
     const names = alarms.map((a) => a.AlarmName).sort();
-    for (const job of ["ingest-events", "analyze"])
+    for (const job of ["ingest-events", "ingest-reputation", "analyze"])
       for (const what of ["errors", "throttled", "close to its timeout", "schedule could not invoke"])
         expect(names).toContain(`bounce-radar ${job}: ${what}`);
     const stale = alarms.find((a) => a.AlarmName === "bounce-radar: no successful ingest");

@@ -1,30 +1,38 @@
 import { describe, expect, it } from "vitest";
 import {
+  type BlocklistZone,
   blocklistQueryName,
   defaultBlocklistZones,
   readListing,
 } from "../../../../shared/domain/reputation/blocklist-answer.ts";
 
-const [zen, dbl, barracuda] = defaultBlocklistZones();
+function zone(id: string, key?: string): BlocklistZone {
+  const z = defaultBlocklistZones(key).find((x) => x.id === id);
+  if (!z) throw new Error(`no built-in list ${id}`);
+  return z;
+}
+const zen = zone("spamhaus-zen");
+const dbl = zone("spamhaus-dbl");
+const barracuda = zone("barracuda");
 
 describe("blocklistQueryName", () => {
   it("reverses IPv4 octets and IPv6 nibbles, and prepends domains", () => {
-    expect(blocklistQueryName(zen!, "203.0.113.79")).toBe("79.113.0.203.zen.spamhaus.org");
-    expect(blocklistQueryName(zen!, "2001:db8:7ca6:22::45")).toBe(
+    expect(blocklistQueryName(zen, "203.0.113.79")).toBe("79.113.0.203.zen.spamhaus.org");
+    expect(blocklistQueryName(zen, "2001:db8:7ca6:22::45")).toBe(
       "5.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.2.0.0.6.a.c.7.8.b.d.0.1.0.0.2.zen.spamhaus.org",
     );
-    expect(blocklistQueryName(dbl!, "Example.com.")).toBe("example.com.dbl.spamhaus.org");
+    expect(blocklistQueryName(dbl, "Example.com.")).toBe("example.com.dbl.spamhaus.org");
   });
 
   it("does not ask a list what it cannot answer", () => {
-    expect(blocklistQueryName(barracuda!, "2001:db8::1")).toBeNull();
-    expect(blocklistQueryName(dbl!, "203.0.113.79")).toBeNull();
-    expect(blocklistQueryName(zen!, "example.com")).toBeNull();
+    expect(blocklistQueryName(barracuda, "2001:db8::1")).toBeNull();
+    expect(blocklistQueryName(dbl, "203.0.113.79")).toBeNull();
+    expect(blocklistQueryName(zen, "example.com")).toBeNull();
   });
 
   it("uses Spamhaus's DQS zones when a key is given", () => {
-    const [dqsZen] = defaultBlocklistZones("abcdefghijklmnopqrstuvwxyz");
-    expect(blocklistQueryName(dqsZen!, "203.0.113.79")).toBe(
+    const dqsZen = zone("spamhaus-zen", "abcdefghijklmnopqrstuvwxyz");
+    expect(blocklistQueryName(dqsZen, "203.0.113.79")).toBe(
       "79.113.0.203.abcdefghijklmnopqrstuvwxyz.zen.dq.spamhaus.net",
     );
   });
@@ -32,8 +40,8 @@ describe("blocklistQueryName", () => {
 
 describe("readListing", () => {
   it("reads NXDOMAIN as clean and a listing code with its meaning", () => {
-    expect(readListing(zen!, { status: "nxdomain", addresses: [] }).status).toBe("clean");
-    const v = readListing(zen!, { status: "ok", addresses: ["127.0.0.10", "127.0.0.3"] });
+    expect(readListing(zen, { status: "nxdomain", addresses: [] }).status).toBe("clean");
+    const v = readListing(zen, { status: "ok", addresses: ["127.0.0.10", "127.0.0.3"] });
     expect(v).toEqual({
       status: "listed",
       codes: ["127.0.0.10", "127.0.0.3"],
@@ -43,15 +51,15 @@ describe("readListing", () => {
   });
 
   it("never reads Spamhaus's error answers, refusals or timeouts as listed or clean", () => {
-    const publicResolver = readListing(zen!, { status: "ok", addresses: ["127.255.255.254"] });
+    const publicResolver = readListing(zen, { status: "ok", addresses: ["127.255.255.254"] });
     expect(publicResolver.status).toBe("unknown");
     expect(publicResolver.meaning).toContain("public or unattributable resolver");
-    expect(readListing(dbl!, { status: "ok", addresses: ["127.0.1.255"] }).status).toBe("unknown");
-    expect(readListing(zen!, { status: "refused", addresses: [] }).status).toBe("unknown");
-    expect(readListing(zen!, { status: "timeout", addresses: [], detail: "ETIMEOUT" }).meaning).toBe(
+    expect(readListing(dbl, { status: "ok", addresses: ["127.0.1.255"] }).status).toBe("unknown");
+    expect(readListing(zen, { status: "refused", addresses: [] }).status).toBe("unknown");
+    expect(readListing(zen, { status: "timeout", addresses: [], detail: "ETIMEOUT" }).meaning).toBe(
       "lookup timeout: ETIMEOUT",
     );
     // An answer outside 127/8 is a hijacked or wildcarded zone, not a listing.
-    expect(readListing(barracuda!, { status: "ok", addresses: ["198.51.100.1"] }).status).toBe("unknown");
+    expect(readListing(barracuda, { status: "ok", addresses: ["198.51.100.1"] }).status).toBe("unknown");
   });
 });
