@@ -1,13 +1,11 @@
 import { existsSync } from "node:fs";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type Config, ConfigError, loadConfigFile, type ReputationConfig } from "../../shared/config.ts";
-import { NodeBlocklistResolver } from "../../shared/dns/blocklist-resolver.ts";
 import { runIngest, type SourceRunResult } from "../../shared/pipeline/ingest/run-ingest.ts";
-import { runReputation } from "../../shared/pipeline/reputation/run-reputation.ts";
+import { runConfiguredReputation } from "../../shared/pipeline/reputation/run-reputation.ts";
 import type { SecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { LocalSecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { SqsQueue } from "../../shared/sources/esp/ses/sqs-queue.ts";
-import { blocklistZonesFor } from "../../shared/sources/reputation/blocklist-zones.ts";
 import type { ObjectStore } from "../../shared/store/object-store.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
@@ -59,26 +57,7 @@ async function reputationCommand(
   log: (line: string) => void,
 ): Promise<SourceRunResult> {
   try {
-    const dqs = reputation.spamhausDqsKeySecret
-      ? (await secrets.resolve(reputation.spamhausDqsKeySecret)).value
-      : undefined;
-    const run = await runReputation(
-      {
-        zones: blocklistZonesFor(reputation, dqs),
-        sendingIps: reputation.sendingIps,
-        sendingDomains: reputation.sendingDomains,
-        lookbackDays: reputation.lookbackDays,
-      },
-      {
-        store,
-        resolver: new NodeBlocklistResolver({
-          servers: reputation.dnsServers,
-          timeoutMs: reputation.dnsTimeoutMs,
-        }),
-        now: () => new Date(),
-        log,
-      },
-    );
+    const run = await runConfiguredReputation(reputation, { store, secrets, now: () => new Date(), log });
     log(
       `reputation: ${run.observations.length} check(s): ${run.listed} listed, ${run.unknown} unknown → ${run.key}`,
     );

@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { s3ClientFromEnvironment, s3ConsoleUrl } from "../../shared/aws/aws-clients.ts";
+import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
@@ -10,8 +11,6 @@ import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts"
 import { SnsNotifier } from "../../shared/notify/sns-notifier.ts";
 import { runAlerts } from "../../shared/pipeline/alerts/run-alerts.ts";
 import { runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
-import { keys } from "../../shared/store/keys.ts";
-import { acquireLease } from "../../shared/store/lease.ts";
 import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
 
 const logger = new Logger({ serviceName: "bounce-radar" });
@@ -32,23 +31,10 @@ export interface AnalyzeResult {
 export async function handler(event: unknown, context: LambdaContext): Promise<AnalyzeResult> {
   const schedule = parseSchedulerEvent(event, "analyze");
   logger.appendKeys({ job: schedule.job, executionId: schedule.executionId });
-  if (!env.alertTopicArn)
-    throw new Error("ALERT_TOPIC_ARN is not set: the analyze function publishes alerts");
+  const topicArn = env.alertTopicArn;
+  if (!topicArn) throw new Error("ALERT_TOPIC_ARN is not set: the analyze function publishes alerts");
   const store = new S3ObjectStore({ bucket: env.bucket, client: s3 });
-  const lease = await acquireLease(
-    store,
-    keys.jobLease("analyze"),
-    context.awsRequestId,
-    new Date(),
-    context.getRemainingTimeInMillis() + 60_000,
-  );
-  if (!lease) {
-    logger.warn("another analysis holds the lease; this run does nothing");
-    metrics.addMetric("OverlappingRunsSkipped", MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-    return { skipped: "another run holds the lease" };
-  }
-  try {
+  return runExclusively("analyze", { store, context, logger, metrics }, async () => {
     const { analysis, masking, alerts: policy } = env.config;
     const gateways = new GatewayLookup(
       new NodeMxResolver({
@@ -73,7 +59,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
     const reportKey = (run.keys[0] ?? "").replace(/\.json$/, ".html");
     const alerts = await runAlerts(run.report, {
       store,
-      notifier: new SnsNotifier({ topicArn: env.alertTopicArn, client: sns }),
+      notifier: new SnsNotifier({ topicArn, client: sns }),
       policy,
       now: () => new Date(),
       log: (m) => logger.info(m),
@@ -96,8 +82,5 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
       alertsSent: alerts.sent.length,
       alertsFailed: alerts.failed.length,
     };
-  } finally {
-    await lease.release();
-    metrics.publishStoredMetrics();
-  }
+  });
 }

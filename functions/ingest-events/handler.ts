@@ -2,14 +2,13 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
+import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
 import { runIngest } from "../../shared/pipeline/ingest/run-ingest.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager-resolver.ts";
 import { SqsQueue } from "../../shared/sources/esp/ses/sqs-queue.ts";
-import { keys } from "../../shared/store/keys.ts";
-import { acquireLease } from "../../shared/store/lease.ts";
 import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
 
 const logger = new Logger({ serviceName: "bounce-radar" });
@@ -23,7 +22,7 @@ const SAFETY_MARGIN_MS = 120_000;
 
 export interface IngestEventsResult {
   readonly skipped?: string;
-  readonly sources: ReadonlyArray<{
+  readonly sources?: ReadonlyArray<{
     id: string;
     batches: number;
     added: number;
@@ -37,20 +36,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
   const schedule = parseSchedulerEvent(event, "ingest-events");
   logger.appendKeys({ job: schedule.job, executionId: schedule.executionId });
   const store = new S3ObjectStore({ bucket: env.bucket, client: s3 });
-  const lease = await acquireLease(
-    store,
-    keys.jobLease("ingest-events"),
-    context.awsRequestId,
-    new Date(),
-    context.getRemainingTimeInMillis() + 60_000,
-  );
-  if (!lease) {
-    logger.warn("another ingest run holds the lease; this run does nothing");
-    metrics.addMetric("OverlappingRunsSkipped", MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-    return { skipped: "another run holds the lease", sources: [] };
-  }
-  try {
+  return runExclusively("ingest-events", { store, context, logger, metrics }, async () => {
     const results = await runIngest(env.config.sources, {
       store,
       secrets,
@@ -81,10 +67,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
     metrics.addMetric("IngestSucceeded", MetricUnit.Count, failed.length === 0 ? 1 : 0);
     logger.info("ingest finished", { sources });
     return { sources };
-  } finally {
-    await lease.release();
-    metrics.publishStoredMetrics();
-  }
+  });
 }
 
 function sum(xs: readonly number[]): number {

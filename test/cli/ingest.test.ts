@@ -1,8 +1,10 @@
+import { readdirSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startMailgunServer } from "../../shared/simulation/mailgun-api-server.ts";
+import { startDnsServer } from "../support/dns-server.ts";
 import { makeMailgunEvents } from "../support/mailgun-events.ts";
 import { runCli as run } from "../support/run-cli.ts";
 
@@ -93,5 +95,33 @@ describe("bounce-radar ingest", () => {
     const r = await run(["ingest", "--data", join(dir, "data"), "--config", config]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/bad\.json is invalid:\n\s+sources\.0\.lagMinutes/);
+  });
+
+  it("runs the configured block lists too, and stores their answers under reputation/", async () => {
+    const dns = await startDnsServer({ "2.0.0.127.bl.example": { a: ["127.0.0.2"] } });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "br-ingest-rep-"));
+      const config = join(dir, "bounce-radar.json");
+      await writeFile(
+        config,
+        JSON.stringify({
+          reputation: {
+            blocklists: [],
+            customBlocklists: [{ id: "bl-example", zone: "bl.example", targets: "ip" }],
+            sendingIps: ["127.0.0.2", "192.0.2.1"],
+            dnsServers: [dns.address],
+          },
+        }),
+      );
+      const r = await run(["ingest", "--data", join(dir, "data"), "--config", config]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain("reputation: LISTED 127.0.0.2 on bl-example");
+      expect(r.stderr).toMatch(
+        /reputation: 2 check\(s\): 1 listed, 0 unknown → reputation\/source=dnsbl\/dt=/,
+      );
+      expect(readdirSync(join(dir, "data", "reputation", "source=dnsbl"))).toHaveLength(1);
+    } finally {
+      await dns.stop();
+    }
   });
 });

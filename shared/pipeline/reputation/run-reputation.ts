@@ -1,10 +1,13 @@
-import type { BlocklistResolver } from "../../dns/blocklist-resolver.ts";
+import type { ReputationConfig } from "../../config.ts";
+import { type BlocklistResolver, NodeBlocklistResolver } from "../../dns/blocklist-resolver.ts";
 import {
   type BlocklistZone,
   blocklistQueryName,
   readListing,
 } from "../../domain/reputation/blocklist-answer.ts";
 import type { ReputationObservation } from "../../domain/reputation/reputation-observation.ts";
+import type { SecretResolver } from "../../secrets/secret-resolver.ts";
+import { blocklistZonesFor } from "../../sources/reputation/blocklist-zones.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readDayEvents } from "../analyze/daily-aggregates.ts";
@@ -95,4 +98,28 @@ export async function runReputation(
   for (const o of listed) deps.log(`reputation: LISTED ${o.target} on ${o.list} (${o.meaning})`);
   for (const o of unknown) deps.log(`reputation: unknown ${o.target} on ${o.list} (${o.meaning})`);
   return { key, observations, listed: listed.length, unknown: unknown.length };
+}
+
+/** A run as configured: the chosen lists (Spamhaus through DQS when its key secret is named) on the configured resolver. */
+export async function runConfiguredReputation(
+  config: ReputationConfig,
+  deps: Omit<ReputationRunDeps, "resolver"> & { readonly secrets: SecretResolver },
+): Promise<ReputationRunResult> {
+  const dqs = config.spamhausDqsKeySecret
+    ? (await deps.secrets.resolve(config.spamhausDqsKeySecret)).value
+    : undefined;
+  return runReputation(
+    {
+      zones: blocklistZonesFor(config, dqs),
+      sendingIps: config.sendingIps,
+      sendingDomains: config.sendingDomains,
+      lookbackDays: config.lookbackDays,
+    },
+    {
+      store: deps.store,
+      resolver: new NodeBlocklistResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs }),
+      now: deps.now,
+      log: deps.log,
+    },
+  );
 }
