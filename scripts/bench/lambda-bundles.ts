@@ -89,6 +89,14 @@ function processMs(
   return { ms, error: failed ? (run.error?.message ?? message ?? `exit status ${run.status}`) : null };
 }
 
+/** What the stack puts in every function's environment: handlers read it when their module loads. */
+const LAMBDA_ENV: NodeJS.ProcessEnv = {
+  DATA_BUCKET: "bench-bucket",
+  BOUNCE_RADAR_CONFIG: "{}",
+  ALERT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:bench",
+  AWS_REGION: "us-east-1",
+};
+
 const importArgs = (outfile: string): string[] => [
   "-e",
   `import(${JSON.stringify(pathToFileURL(outfile).href)})`,
@@ -104,10 +112,12 @@ export async function measureBundles(
   nodeModules: string,
 ): Promise<BundleMeasurement[]> {
   const standaloneErrors = bundles.map(
-    (b) => processMs(importArgs(b.outfile), { ...process.env, NODE_PATH: "" }).error,
+    (b) => processMs(importArgs(b.outfile), { ...process.env, ...LAMBDA_ENV, NODE_PATH: "" }).error,
   );
   const envs = standaloneErrors.map((error) =>
-    error === null ? process.env : { ...process.env, NODE_PATH: nodeModules },
+    error === null
+      ? { ...process.env, ...LAMBDA_ENV }
+      : { ...process.env, ...LAMBDA_ENV, NODE_PATH: nodeModules },
   );
   const baseline: number[] = [];
   const loads = bundles.map(() => ({ ms: [] as number[], error: null as string | null }));

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ObjectStore } from "./object-store.ts";
 
-const LeaseSchema = z.object({ holder: z.string(), expiresAt: z.iso.datetime() });
+// Only the expiry decides; the holder is for people reading the object (older leases named it runId).
+const LeaseSchema = z.looseObject({ expiresAt: z.iso.datetime() });
 
 export interface Lease {
   release(): Promise<void>;

@@ -67,7 +67,11 @@ describe("configuration", () => {
 
   it("fills deployment defaults and checks schedules, phone numbers, secret ARNs and retention order", () => {
     const c = parseConfig({});
-    expect(c.schedules).toEqual({ ingestEvents: "rate(15 minutes)", analyze: "rate(1 hour)" });
+    expect(c.schedules).toEqual({
+      ingestEvents: "rate(15 minutes)",
+      ingestReputation: "rate(6 hours)",
+      analyze: "rate(1 hour)",
+    });
     expect(c.retention.rawInfrequentAccessAfterDays).toBe(30);
     expect(c.analysis.thresholds).toEqual({
       fdr: 0.05,
