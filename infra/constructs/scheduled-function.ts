@@ -90,11 +90,6 @@ export class ScheduledFunction extends Construct {
       reason:
         "Pinned to Node.js 22 on purpose: the code is built and tested for it; move with a tested upgrade, not implicitly.",
     });
-    Validations.of(this.role).acknowledge({
-      id: "AwsSolutions-IAM5",
-      reason:
-        "Log streams are created at run time under this function's own log group (<group ARN>:*); S3 grants are limited to the key prefixes this job reads or writes.",
-    });
 
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetters", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
