@@ -39,45 +39,48 @@ export class Monitoring extends Construct {
     const widgets: cloudwatch.IWidget[] = [];
     for (const { name, job } of props.jobs) {
       const fn = job.fn;
-      alarm(`${name}Errors`, {
-        alarmName: `bounce-radar ${name}: errors`,
-        alarmDescription: `The ${name} function failed. Read its log group for the error.`,
-        metric: fn.metricErrors({ period, statistic: "Sum" }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${name}Throttles`, {
-        alarmName: `bounce-radar ${name}: throttled`,
-        alarmDescription: `The ${name} function was throttled (account concurrency exhausted).`,
-        metric: fn.metricThrottles({ period, statistic: "Sum" }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${name}NearTimeout`, {
-        alarmName: `bounce-radar ${name}: close to its timeout`,
-        alarmDescription: `A ${name} run took over 80% of its ${job.timeout.toSeconds()} s timeout.`,
-        metric: fn.metricDuration({ period, statistic: "Maximum" }),
-        threshold: job.timeout.toMilliseconds() * 0.8,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${name}DeadLetters`, {
-        alarmName: `bounce-radar ${name}: schedule could not invoke`,
-        alarmDescription: `EventBridge Scheduler put ${name} invocations in the dead-letter queue.`,
-        metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period,
-          statistic: "Maximum",
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      // Each fires on one bad datapoint: the monitor itself failing is worth a page.
+      const atLeast = (
+        aid: string,
+        title: string,
+        description: string,
+        metric: cloudwatch.IMetric,
+        threshold = 1,
+      ) =>
+        alarm(`${name}${aid}`, {
+          alarmName: `bounce-radar ${name}: ${title}`,
+          alarmDescription: description,
+          metric,
+          threshold,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      atLeast(
+        "Errors",
+        "errors",
+        `The ${name} function failed. Read its log group for the error.`,
+        fn.metricErrors({ period, statistic: "Sum" }),
+      );
+      atLeast(
+        "Throttles",
+        "throttled",
+        `The ${name} function was throttled (account concurrency exhausted).`,
+        fn.metricThrottles({ period, statistic: "Sum" }),
+      );
+      atLeast(
+        "NearTimeout",
+        "close to its timeout",
+        `A ${name} run took over 80% of its ${job.timeout.toSeconds()} s timeout.`,
+        fn.metricDuration({ period, statistic: "Maximum" }),
+        job.timeout.toMilliseconds() * 0.8,
+      );
+      atLeast(
+        "DeadLetters",
+        "schedule could not invoke",
+        `EventBridge Scheduler put ${name} invocations in the dead-letter queue.`,
+        job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+      );
       widgets.push(
         new cloudwatch.GraphWidget({
           title: `${name}: invocations, errors, throttles`,

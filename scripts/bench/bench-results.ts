@@ -31,8 +31,6 @@ export interface AnalyzeRun {
 }
 
 export interface LambdaRun {
-  /** True while functions/<name>/handler.ts do not exist and bench/entries/ stand in. */
-  readonly proxies: boolean;
   readonly outcome: Outcome<BundleMeasurement[]>;
 }
 

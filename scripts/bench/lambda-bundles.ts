@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { median } from "./case-io.ts";
@@ -12,14 +12,11 @@ export const LOAD_RUNS = 5;
 export interface BundleTarget {
   readonly name: string;
   readonly entry: string;
-  /** A stand-in under bench/entries/ because functions/<name>/handler.ts does not exist yet. */
-  readonly proxy: boolean;
 }
 
 export interface BundleMeasurement {
   readonly name: string;
   readonly entry: string;
-  readonly proxy: boolean;
   readonly bytes: number;
   /** Median wall time of `node -e "import(bundle)"`, a fresh process each run. */
   readonly importProcessMs: number;
@@ -33,26 +30,15 @@ export interface BundleMeasurement {
   readonly loadError: string | null;
 }
 
-/** The Lambda handlers when they exist, otherwise the proxies that import what each handler will run. */
+/** Every Lambda handler, functions/<name>/handler.ts. */
 export function bundleTargets(root: string): BundleTarget[] {
   const functionsDir = join(root, "functions");
-  const handlers = existsSync(functionsDir)
-    ? readdirSync(functionsDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && existsSync(join(functionsDir, d.name, "handler.ts")))
-        .map((d) => ({ name: d.name, entry: join(functionsDir, d.name, "handler.ts"), proxy: false }))
-    : [];
-  if (handlers.length > 0) return handlers.sort((a, b) => a.name.localeCompare(b.name));
-  const entriesDir = join(root, "bench", "entries");
-  return readdirSync(entriesDir)
-    .filter((f) => f.endsWith(".ts"))
-    .sort()
-    .map((f) => ({ name: basename(f, ".ts"), entry: join(entriesDir, f), proxy: true }));
+  return readdirSync(functionsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(functionsDir, d.name, "handler.ts")))
+    .map((d) => ({ name: d.name, entry: join(functionsDir, d.name, "handler.ts") }))
+    .sort((x, y) => x.name.localeCompare(y.name));
 }
 
-/**
- * Bundles one function as it would be deployed: minified ESM for Node 20 with every dependency inside,
- * the AWS SDK included (the runtime's copy is not pinned to our version).
- */
 export async function bundleFunction(target: BundleTarget, outDir: string): Promise<{ outfile: string }> {
   const outfile = resolve(outDir, `${target.name}.mjs`);
   await build({
@@ -138,7 +124,6 @@ export async function measureBundles(
       return {
         name: b.target.name,
         entry: b.target.entry,
-        proxy: b.target.proxy,
         bytes: (await stat(b.outfile)).size,
         importProcessMs,
         baselineProcessMs,

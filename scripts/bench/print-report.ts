@@ -123,10 +123,8 @@ export function formatAnalyze(run: BenchRun): string {
 }
 
 export function formatLambda(run: BenchRun): string {
-  const { outcome, proxies } = run.lambda;
-  const note = proxies
-    ? "  PROXIES: functions/*/handler.ts do not exist yet; bench/entries/*.ts import what each handler will run"
-    : "  bundles of functions/*/handler.ts";
+  const { outcome } = run.lambda;
+  const note = "  bundles of functions/*/handler.ts";
   if (!outcome.ok) return [note, `  FAILED: ${outcome.error}`].join("\n");
   const headers = ["lambda bundle", "bytes", "load", "node -e 0", "import total", "ratio", "standalone"];
   const rows = outcome.value.map((b) => [

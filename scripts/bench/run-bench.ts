@@ -140,8 +140,7 @@ async function analyzeCases(work: string): Promise<AnalyzeRun[]> {
 
 async function lambdaCase(work: string): Promise<BenchRun["lambda"]> {
   const targets = bundleTargets(resolve("."));
-  const proxies = targets.some((t) => t.proxy);
-  progress(`lambda: bundling ${targets.map((t) => t.name).join(", ")}${proxies ? " (proxies)" : ""}`);
+  progress(`lambda: bundling ${targets.map((t) => t.name).join(", ")}`);
   const outcome = await attempt(async () => {
     const bundles = [];
     for (const target of targets)
@@ -149,7 +148,7 @@ async function lambdaCase(work: string): Promise<BenchRun["lambda"]> {
     progress("lambda: timing cold loads");
     return measureBundles(bundles, resolve("node_modules"));
   });
-  return { proxies, outcome };
+  return { outcome };
 }
 
 const started = performance.now();
@@ -228,7 +227,6 @@ const results = {
     growth: analyzeGrowth(run.analyze),
   },
   lambda: {
-    proxies: run.lambda.proxies,
     bundles: run.lambda.outcome.ok
       ? run.lambda.outcome.value.map((b) => ({
           ...b,

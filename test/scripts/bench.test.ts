@@ -20,7 +20,7 @@ describe("npm run bench (smoke)", () => {
       classify: { repeated: { ok: true, value: repeated }, distinct: { ok: false, error: "not run" } },
       ingest: [],
       analyze: [],
-      lambda: { proxies: true, outcome: { ok: true, value: [] } },
+      lambda: { outcome: { ok: true, value: [] } },
     });
     expect(checks).toHaveLength(1);
     const [classify] = checks;
