@@ -103,6 +103,16 @@ export class BounceRadarStack extends Stack {
       );
       grant(role, ["s3:DeleteObject"], objects("state/leases/ingest-reputation.json"));
       for (const name of names.ingestReputation) secrets.secrets.get(name)?.grantRead(role);
+      const sesRegions = config.reputation?.ses?.regions ?? [];
+      if (sesRegions.length > 0) {
+        grant(
+          role,
+          ["ses:GetAccount"],
+          sesRegions.map((region) => `arn:${this.partition}:ses:${region}:${this.account}:*`),
+        );
+        // GetMetricData has no resource-level permissions: "*" is the only resource IAM accepts for it.
+        grant(role, ["cloudwatch:GetMetricData"], ["*"]);
+      }
     }
     const queues = config.sources.flatMap((s) => (s.provider === "ses" ? [queueArnOf(s.queueUrl)] : []));
     if (queues.length > 0) {
@@ -113,7 +123,8 @@ export class BounceRadarStack extends Stack {
       );
     }
     const analyzeRole = this.analyze.role;
-    grant(analyzeRole, ["s3:GetObject"], objects("events/*"));
+    // reputation/: the block-list and other reputation values the attribution weighs.
+    grant(analyzeRole, ["s3:GetObject"], objects("events/*", "reputation/*"));
     grant(analyzeRole, ["s3:GetObject", "s3:PutObject"], objects("aggregates/*", "state/*", "reports/*"));
     grant(analyzeRole, ["s3:DeleteObject"], objects("state/alerts.lease.json", "state/leases/analyze.json"));
     this.alerts.topic.grantPublish(analyzeRole);
@@ -125,13 +136,27 @@ export class BounceRadarStack extends Stack {
       "Objects under one key prefix of the data bucket: keys carry dates, batch ids and organisations, so they cannot be listed in advance. The prefix is the narrowest scope.";
     for (const [job, prefixes] of [
       [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
-      [this.analyze, ["events", "aggregates", "state", "reports"]],
+      [this.analyze, ["events", "reputation", "aggregates", "state", "reports"]],
       ...(this.ingestReputation ? [[this.ingestReputation, ["events", "reputation"]] as const] : []),
     ] as const) {
       for (const prefix of prefixes)
         Validations.of(job.role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}/*]`,
           reason: prefixReason,
+        });
+    }
+    if (this.ingestReputation) {
+      for (const region of config.reputation?.ses?.regions ?? [])
+        Validations.of(this.ingestReputation.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:${region}:<AWS::AccountId>:*]`,
+          reason:
+            "ses:GetAccount acts on the account in one region and has no resource of its own; the region and account are fixed.",
+        });
+      if ((config.reputation?.ses?.regions ?? []).length > 0)
+        Validations.of(this.ingestReputation.role).acknowledge({
+          id: "AwsSolutions-IAM5[Resource::*]",
+          reason:
+            "cloudwatch:GetMetricData (SES reputation metrics) supports no resource-level permissions; it is read-only and the only action granted on *.",
         });
     }
     Validations.of(analyzeRole).acknowledge({

@@ -143,6 +143,61 @@ export const ReputationConfigSchema = z.strictObject({
   lookbackDays: z.number().int().min(0).max(14).default(2),
   dnsServers: z.array(z.string().min(1)).default([]),
   dnsTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+  /**
+   * Google Postmaster Tools API v2 for the sending domains (mail to personal Gmail accounts). The secret holds
+   * {"client_id", "client_secret", "refresh_token"} of a user who is OWNER or READER of the domains.
+   */
+  postmaster: z
+    .strictObject({
+      credentialsSecret: SecretName,
+      /** Default: sendingDomains. */
+      domains: z.array(z.string().min(1)).optional(),
+      /** Days read back each run (Google reports daily, about a day late). */
+      lookbackDays: z.number().int().min(1).max(30).default(7),
+      /** Overrides for proxies and tests. */
+      baseUrl: z.url().optional(),
+      tokenUrl: z.url().optional(),
+    })
+    .optional(),
+  /** Microsoft SNDS automated data access (Outlook.com consumer mailboxes, per sending IP). The secret holds the key. */
+  snds: z
+    .strictObject({
+      keySecret: SecretName,
+      /** SNDS's latest day may be incomplete: read this many days back. */
+      daysBack: z.number().int().min(1).max(30).default(2),
+      baseUrl: z.url().optional(),
+    })
+    .optional(),
+  /** Amazon SES account reputation (GetAccount, CloudWatch Reputation.* metrics) in these regions. */
+  ses: z
+    .strictObject({ regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region")).min(1) })
+    .optional(),
+  /** SendGrid account reputation and Engagement Quality scores. The secret holds an API key. */
+  sendgrid: z
+    .strictObject({
+      apiKeySecret: SecretName,
+      region: z.enum(["global", "eu"]).default("global"),
+      engagementQuality: z.boolean().default(true),
+      baseUrl: z.url().optional(),
+    })
+    .optional(),
+  /** SparkPost Signals health score per sending domain. The secret holds an API key. */
+  sparkpost: z
+    .strictObject({
+      apiKeySecret: SecretName,
+      region: z.enum(["us", "eu"]).default("us"),
+      baseUrl: z.url().optional(),
+    })
+    .optional(),
+  /** SPF, DMARC, DKIM and MTA-STS of the sending domains, over DNS (dnsServers). */
+  authentication: z
+    .strictObject({
+      /** Default: sendingDomains. */
+      domains: z.array(z.string().min(1)).optional(),
+      /** DKIM selectors cannot be listed over DNS: name the ones you sign with. */
+      dkimSelectors: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, "a DKIM selector")).default([]),
+    })
+    .optional(),
 });
 export type ReputationConfig = z.infer<typeof ReputationConfigSchema>;
 

@@ -3,11 +3,21 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { Config } from "../../shared/config.ts";
 
-/** The secrets each job reads: ESP keys for ingest (SES reads its queue with the role), the DQS key for reputation. */
+/**
+ * The secrets each job reads: ESP keys for ingest (SES reads its queue with the role); for reputation the DQS
+ * key and the Postmaster, SNDS, SendGrid and SparkPost credentials.
+ */
 export function secretNamesOf(config: Config): { ingestEvents: string[]; ingestReputation: string[] } {
   const esp = config.sources.flatMap((s) => (s.provider === "mailgun" ? [s.apiKeySecret] : []));
-  const dqs = config.reputation?.spamhausDqsKeySecret;
-  return { ingestEvents: [...new Set(esp)].sort(), ingestReputation: dqs ? [dqs] : [] };
+  const r = config.reputation;
+  const reputation = [
+    r?.spamhausDqsKeySecret,
+    r?.postmaster?.credentialsSecret,
+    r?.snds?.keySecret,
+    r?.sendgrid?.apiKeySecret,
+    r?.sparkpost?.apiKeySecret,
+  ].filter((n): n is string => n !== undefined);
+  return { ingestEvents: [...new Set(esp)].sort(), ingestReputation: [...new Set(reputation)].sort() };
 }
 
 /**

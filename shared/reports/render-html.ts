@@ -528,10 +528,12 @@ function renderReputation(rows: Report["reputation"], maxRows: number): string {
   if (rows.length === 0) return "";
   const shown = rows.slice(0, maxRows);
   const fields = (row: Record<string, unknown>) =>
-    Object.entries(row)
-      .filter(([k]) => k !== "source")
-      .map(([k, v]) => `${humanise(k)}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
-      .join(" · ");
+    typeof row.metric === "string" && typeof row.detail === "string"
+      ? `${String(row.subject)} · ${row.metric}${typeof row.day === "string" ? ` (${row.day})` : ""} · ${String(row.status)}: ${row.detail}`
+      : Object.entries(row)
+          .filter(([k]) => k !== "source")
+          .map(([k, v]) => `${humanise(k)}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+          .join(" · ");
   return [
     '<section id="reputation" aria-labelledby="reputation-h">',
     '<h2 id="reputation-h">Reputation</h2>',
@@ -562,6 +564,17 @@ function renderDataQuality(report: Report): string {
         const stale = s.lastEventAt === null || s.lastEventAt < report.window.start;
         return `<tr><td>${clip(s.source, 60)}</td><td class="num">${escapeHtml(formatCount(s.events))}</td><td>${s.lastEventAt === null ? '<span class="flag">no events</span>' : `${escapeHtml(formatInstant(s.lastEventAt))}${stale ? ' <span class="flag">before the window</span>' : ""}`}</td></tr>`;
       }),
+      "</tbody></table></div>",
+    );
+  }
+  const runs = dq.reputationSources ?? [];
+  if (runs.length > 0) {
+    parts.push(
+      '<div class="table-wrap"><table class="reputation-sources"><thead><tr><th>Reputation source</th><th>Last run</th><th>Outcome</th><th>Last success</th></tr></thead><tbody>',
+      ...runs.map(
+        (r) =>
+          `<tr><td>${clip(r.source, 60)}</td><td>${escapeHtml(formatInstant(r.lastRunAt))}</td><td>${r.outcome === "ok" ? "ok" : `<span class="flag">failed</span> ${clip(r.error ?? "", TEXT_MAX)}`}</td><td>${r.lastSuccessAt === null ? '<span class="flag">none in range</span>' : escapeHtml(formatInstant(r.lastSuccessAt))}</td></tr>`,
+      ),
       "</tbody></table></div>",
     );
   }

@@ -3,6 +3,8 @@ import { BLOCK_CATEGORIES, type Category, type Side } from "../classify/taxonomy
 import type { NormalizedEvent } from "../events/normalized-event.ts";
 import type { Incident, OrganisationRow, Report, Verdict } from "../report/report-schema.ts";
 import type { ReputationObservation } from "../reputation/reputation-observation.ts";
+import { latestSignals, type ReputationSignal } from "../reputation/reputation-signal.ts";
+import { describeSignal, readSignals } from "../reputation/signal-evidence.ts";
 import { maskAddress, type Outcome, outcomeOf } from "./outcomes.ts";
 import {
   DEFAULT_THRESHOLDS,
@@ -41,6 +43,11 @@ export interface AnalysisInput {
   readonly dataQuality: Report["dataQuality"];
   /** Latest block-list observation per list and target (empty when no reputation data is collected). */
   readonly reputation?: readonly ReputationObservation[];
+  /**
+   * Values from the other reputation sources (Postmaster, SNDS, ESP reputation, authentication posture) from
+   * before and during the window: judged against each other, so a drop shows.
+   */
+  readonly reputationSignals?: readonly ReputationSignal[];
 }
 
 const SENDER_VERDICT: Partial<Record<Category, Verdict>> = {
@@ -358,7 +365,7 @@ export function analyse(input: AnalysisInput): Report {
     incidents,
     organisations,
     gateways,
-    reputation: [...(input.reputation ?? [])],
+    reputation: [...(input.reputation ?? []), ...windowSignals(input)],
     dataQuality: input.dataQuality,
   };
 }
@@ -460,6 +467,7 @@ function buildIncident(
     if (BLOCK_CATEGORIES.has(topCategory as Category) || topCategory === "policy_block") confidence += 0.05;
   }
   confidence += reputationEvidence(input.reputation ?? [], verdict, side, events, evidence);
+  confidence += signalEvidence(input, verdict, side, events, evidence);
   const onset = events.map((e) => e.occurredAt).sort()[0] ?? input.window.start;
   evidence.push({ signal: "onset", detail: `first hard bounce of this cluster at ${onset}` });
   confidence = Math.round(Math.min(0.99, Math.max(0.05, confidence)) * 100) / 100;
@@ -590,4 +598,75 @@ function reputationEvidence(
     detail: `${clean} block-list check(s) of the sending IPs and domains clean${unknownNote}`,
   });
   return side === "recipient" ? 0.05 : verdict === "sender_reputation" ? -0.05 : 0;
+}
+
+/** The latest signal per source, subject and metric up to the window's end, for the report's reputation table. */
+function windowSignals(input: AnalysisInput): ReputationSignal[] {
+  const end = input.window.end;
+  return latestSignals((input.reputationSignals ?? []).filter((s) => s.observedAt <= end));
+}
+
+const MAX_CITED = 4;
+
+/**
+ * Evidence from Postmaster, SNDS, ESP reputation and authentication posture: a value that turned worse in the
+ * window, or is bad with nothing better before it, points to the sender; a standing problem weighs less, since
+ * it did not start with the spike; every value healthy points away from the sender. Values with no data are
+ * counted, never weighed. Returns the confidence adjustment.
+ */
+function signalEvidence(
+  input: AnalysisInput,
+  verdict: Verdict,
+  side: Side,
+  events: readonly NormalizedEvent[],
+  evidence: Incident["evidence"],
+): number {
+  const all = input.reputationSignals ?? [];
+  if (all.length === 0) return 0;
+  const ips = new Set(events.map((e) => e.sendingIp).filter((ip): ip is string => ip !== null));
+  const r = readSignals(all, input.window, ips.size > 0 ? ips : null);
+  const cite = (list: readonly string[]) =>
+    `${list.slice(0, MAX_CITED).join("; ")}${list.length > MAX_CITED ? `; and ${list.length - MAX_CITED} more` : ""}`;
+  const silentNote = r.silent.length > 0 ? `; ${r.silent.length} value(s) without data or unreadable` : "";
+  const senderVerdict = verdict === "sender_reputation" || verdict === "sender_authentication";
+  if (r.drops.length > 0 || r.bad.length > 0) {
+    const lines = [
+      ...r.drops.map(
+        ({ signal, before }) => `${describeSignal(signal)} (was ${before.status}: ${before.detail})`,
+      ),
+      ...r.bad.map(describeSignal),
+    ];
+    evidence.push({
+      signal: "reputation",
+      detail: `sender reputation worsened: ${cite(lines)}${silentNote}`,
+    });
+    if (side === "sender") return senderVerdict ? 0.1 : 0.05;
+    return -0.1;
+  }
+  if (r.persistent.length > 0) {
+    evidence.push({
+      signal: "reputation",
+      detail: `standing sender-side problems, already present before this window: ${cite(r.persistent.map(describeSignal))}${silentNote}`,
+    });
+    return side === "sender" ? 0.05 : -0.05;
+  }
+  if (r.good.length > 0) {
+    const warnNote =
+      r.warnings.length > 0
+        ? `; ${r.warnings.length} at a warning level (${cite(r.warnings.map(describeSignal))})`
+        : "";
+    evidence.push({
+      signal: "reputation",
+      detail: `${r.good.length} reputation value(s) steady and healthy (${cite(r.good.map(describeSignal))})${warnNote}${silentNote}`,
+    });
+    if (r.warnings.length > 0) return 0;
+    return side === "recipient" ? 0.05 : senderVerdict ? -0.05 : 0;
+  }
+  if (r.warnings.length > 0 || r.silent.length > 0) {
+    evidence.push({
+      signal: "reputation",
+      detail: `${r.warnings.length > 0 ? `at a warning level: ${cite(r.warnings.map(describeSignal))}` : "no reputation value to judge"}${silentNote}`,
+    });
+  }
+  return 0;
 }

@@ -123,6 +123,21 @@ export const ReportSchema = z.object({
     sources: z.array(z.object({ source: z.string(), events: count, lastEventAt: instant.nullable() })),
     gaps: z.array(z.object({ source: z.string(), from: instant, to: instant })),
     quarantined: count,
+    /**
+     * The latest run of each reputation source (block lists, Postmaster, SNDS, ESP reputation, authentication
+     * posture): a failed or stale source is said here, so its silence is never read as clean.
+     */
+    reputationSources: z
+      .array(
+        z.object({
+          source: z.string(),
+          lastRunAt: instant,
+          outcome: z.enum(["ok", "failed"]),
+          error: z.string().nullable(),
+          lastSuccessAt: instant.nullable(),
+        }),
+      )
+      .optional(),
   }),
 });
 export type Report = z.infer<typeof ReportSchema>;

@@ -18,6 +18,9 @@ export type ReputationObservation = z.infer<typeof ReputationObservationSchema>;
 
 export const ReputationBatchSchema = z.object({
   observedAt: z.iso.datetime(),
+  /** A run that could not check at all (its key secret missing, say) is stored as failed, with no observations. */
+  outcome: z.enum(["ok", "failed"]).default("ok"),
+  error: z.string().nullable().default(null),
   observations: z.array(ReputationObservationSchema),
 });
 

@@ -8,6 +8,11 @@ import {
   ReputationBatchSchema,
   type ReputationObservation,
 } from "../../domain/reputation/reputation-observation.ts";
+import {
+  type ReputationSignal,
+  SIGNAL_SOURCES,
+  SignalBatchSchema,
+} from "../../domain/reputation/reputation-signal.ts";
 import { renderReportHtml } from "../../reports/render-html.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import { readNdjsonGz } from "../../store/ndjson-gzip.ts";
@@ -129,7 +134,8 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       baseline: { start: `${baselineFirst}T00:00:00.000Z`, end: `${firstWindowDay}T00:00:00.000Z` },
       windowEvents,
       baselineRows,
-      reputation,
+      reputation: reputation.observations,
+      reputationSignals: reputation.signals,
       gatewayOf,
       previouslyDelivered: (e) => existed.has(e.id),
       maskRecipients: options.maskRecipients,
@@ -137,6 +143,7 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       dataQuality: {
         ...(await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay))),
         gaps: dataGaps(refreshed.days.filter((d) => d.date >= baselineFirst)),
+        ...(reputation.runs.length > 0 ? { reputationSources: reputation.runs } : {}),
       },
     }),
   );
@@ -162,34 +169,87 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
   return { report, keys: written };
 }
 
+type SourceRunStatus = NonNullable<Report["dataQuality"]["reputationSources"]>[number];
+
+/** How far back signal values are read: far enough to compare the window with the week before it. */
+const SIGNAL_LOOKBACK_DAYS = 7;
+
 /**
- * The latest block-list observation per list and target made up to the window's end and no earlier than a day
- * before its start (reputation runs every few hours). An unreadable batch is logged and skipped.
+ * What the reputation runs stored around the window: the latest block-list observation per list and target
+ * made up to the window's end and no earlier than a day before its start (reputation runs every few hours);
+ * every other source's values from a week before the window to its end (so a drop shows); and the latest run
+ * of each source, failed ones included. An unreadable batch is logged and skipped.
  */
 async function readReputation(
   store: ObjectStore,
   start: Date,
   end: Date,
   log: (line: string) => void,
-): Promise<ReputationObservation[]> {
+): Promise<{ observations: ReputationObservation[]; signals: ReputationSignal[]; runs: SourceRunStatus[] }> {
   const from = start.getTime() - DAY;
-  const found: ReputationObservation[] = [];
-  for (const day of daysBetween(utcDate(new Date(from)), utcDate(end))) {
-    for await (const object of store.list(`reputation/source=dnsbl/dt=${day}/`)) {
-      const body = await store.get(object.key);
-      if (!body) continue;
+  const observations: ReputationObservation[] = [];
+  const signals: ReputationSignal[] = [];
+  const runs = new Map<string, SourceRunStatus>();
+  const noteRun = (source: string, at: string, outcome: "ok" | "failed", error: string | null) => {
+    const prev = runs.get(source);
+    const lastSuccessAt = outcome === "ok" ? at : null;
+    if (!prev) {
+      runs.set(source, { source, lastRunAt: at, outcome, error, lastSuccessAt });
+      return;
+    }
+    const success =
+      [prev.lastSuccessAt, lastSuccessAt]
+        .filter((t): t is string => t !== null)
+        .sort()
+        .pop() ?? null;
+    runs.set(
+      source,
+      prev.lastRunAt >= at
+        ? { ...prev, lastSuccessAt: success }
+        : { source, lastRunAt: at, outcome, error, lastSuccessAt: success },
+    );
+  };
+  const batches = async function* (source: string, fromMs: number) {
+    for (const day of daysBetween(utcDate(new Date(fromMs)), utcDate(end))) {
+      for await (const object of store.list(`reputation/source=${source}/dt=${day}/`)) {
+        const body = await store.get(object.key);
+        if (body) yield { key: object.key, json: Buffer.from(body).toString("utf8") };
+      }
+    }
+  };
+  const unreadable = (key: string, e: unknown) =>
+    log(`analyze: skipping unreadable reputation batch ${key}: ${(e as Error).message}`);
+
+  for await (const { key, json } of batches("dnsbl", from)) {
+    try {
+      const batch = ReputationBatchSchema.parse(JSON.parse(json));
+      if (Date.parse(batch.observedAt) > end.getTime()) continue;
+      noteRun("dnsbl", batch.observedAt, batch.outcome, batch.error);
+      for (const o of batch.observations) {
+        const t = Date.parse(o.observedAt);
+        if (t >= from && t <= end.getTime()) observations.push(o);
+      }
+    } catch (e) {
+      unreadable(key, e);
+    }
+  }
+  for (const source of SIGNAL_SOURCES) {
+    for await (const { key, json } of batches(source, start.getTime() - SIGNAL_LOOKBACK_DAYS * DAY)) {
       try {
-        const batch = ReputationBatchSchema.parse(JSON.parse(Buffer.from(body).toString("utf8")));
-        for (const o of batch.observations) {
-          const t = Date.parse(o.observedAt);
-          if (t >= from && t <= end.getTime()) found.push(o);
-        }
+        const batch = SignalBatchSchema.parse(JSON.parse(json));
+        if (Date.parse(batch.observedAt) > end.getTime()) continue;
+        noteRun(source, batch.observedAt, batch.outcome, batch.error);
+        signals.push(...batch.signals);
       } catch (e) {
-        log(`analyze: skipping unreadable reputation batch ${object.key}: ${(e as Error).message}`);
+        unreadable(key, e);
       }
     }
   }
-  return latestObservations(found);
+  return {
+    observations: latestObservations(observations),
+    signals,
+    runs: [...runs.values()].sort((a, b) => a.source.localeCompare(b.source)),
+  };
 }
 
 /** The incidents of one run, flat, one JSON object per line (the Athena incidents table). */

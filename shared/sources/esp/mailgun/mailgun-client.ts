@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { parseRetryAfter } from "../../../http/provider-http-client.ts";
+
+export { parseRetryAfter };
 
 /*
  * Reads Mailgun's two event APIs (esp-apis.md §2.2, §2.4) page by page, with the robustness a scheduled job
@@ -335,16 +338,6 @@ export class MailgunClient {
     const clean = key === "" ? body : body.split(key).join("***");
     return JSON.stringify(clean.slice(0, 200));
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP-date (RFC 9110 §10.2.3); null when unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | null {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - nowMs);
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

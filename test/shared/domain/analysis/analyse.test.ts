@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { analyse, type BaselineRow } from "../../../../shared/domain/analysis/analyse.ts";
 import type { NormalizedEvent } from "../../../../shared/domain/events/normalized-event.ts";
 import { ReportSchema } from "../../../../shared/domain/report/report-schema.ts";
+import type { ReputationSignal } from "../../../../shared/domain/reputation/reputation-signal.ts";
 import { completeEvent } from "../../../../shared/pipeline/ingest/complete-event.ts";
 
 // A small hand-built world: 60 corporate organisations behind four gateways plus gmail.com, three sending IPs.
@@ -83,7 +84,11 @@ function windowTraffic(
   return out;
 }
 
-function run(windowEvents: NormalizedEvent[], existed: (e: NormalizedEvent) => boolean = () => false) {
+function run(
+  windowEvents: NormalizedEvent[],
+  existed: (e: NormalizedEvent) => boolean = () => false,
+  reputationSignals: ReputationSignal[] = [],
+) {
   return ReportSchema.parse(
     analyse({
       runId: "t",
@@ -96,6 +101,7 @@ function run(windowEvents: NormalizedEvent[], existed: (e: NormalizedEvent) => b
       previouslyDelivered: existed,
       maskRecipients: true,
       dataQuality: { sources: [], gaps: [], quarantined: 0 },
+      reputationSignals,
     }),
   );
 }
@@ -168,5 +174,82 @@ describe("analyse: attribution", () => {
       ),
     );
     expect(r.incidents.filter((i) => i.alert)).toEqual([]);
+  });
+});
+
+describe("analyse: reputation values beyond the block lists", () => {
+  const MIMECAST_TEXT =
+    "550 Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550";
+  const SPAMHAUS = "550 5.7.1 Service unavailable; client [198.51.100.2] blocked using zen.spamhaus.org";
+  const sig = (over: Partial<ReputationSignal>): ReputationSignal => ({
+    source: "snds",
+    subject: "198.51.100.2",
+    subjectKind: "ip",
+    metric: "filter_result",
+    status: "good",
+    value: "GREEN",
+    day: "2026-11-19",
+    detail: "GREEN: under 10% of mail judged spam",
+    observedAt: "2026-11-20T06:00:00.000Z",
+    ...over,
+  });
+  const mimecast = () =>
+    windowTraffic((org, ip, i) =>
+      gatewayOf.get(org) === "mimecast" && i % 2 === 0 ? ev(org, ip, { text: MIMECAST_TEXT }) : null,
+    );
+  const listing = () =>
+    windowTraffic((org, ip, i) =>
+      ip === "198.51.100.2" && i % 3 !== 0 ? ev(org, ip, { text: SPAMHAUS }) : null,
+    );
+  const steady = [
+    sig({ subject: "198.51.100.1" }),
+    sig({}),
+    sig({ subject: "198.51.100.3" }),
+    sig({
+      source: "postmaster",
+      subject: "mail.example.com",
+      subjectKind: "domain",
+      metric: "spam_rate",
+      value: 0.0004,
+      detail: "spam rate 0.04% (healthy below 0.1%)",
+    }),
+  ];
+
+  it("cites steady, healthy values as recipient-side evidence and gains confidence from them", () => {
+    const without = run(mimecast()).incidents.find((i) => i.alert);
+    const withSteady = run(mimecast(), () => false, steady).incidents.find((i) => i.alert);
+    expect(withSteady?.side).toBe("recipient");
+    const cited = withSteady?.evidence.find((e) => e.signal === "reputation")?.detail ?? "";
+    expect(cited).toMatch(/^4 reputation value\(s\) steady and healthy/);
+    expect(cited).toContain("spam rate 0.04%");
+    expect(withSteady?.confidence ?? 0).toBeGreaterThan(without?.confidence ?? 1);
+  });
+
+  it("cites a drop on the sending IP behind a sender-side spike, with the value before it", () => {
+    const before = sig({ day: "2026-11-12", observedAt: "2026-11-13T06:00:00.000Z" });
+    const red = sig({
+      status: "bad",
+      value: "RED",
+      detail: "RED: over 90% of mail judged spam; 37 trap hits",
+    });
+    const r = run(listing(), () => false, [before, red]);
+    const incident = r.incidents.find((i) => i.alert);
+    expect(incident).toMatchObject({ verdict: "sender_reputation", side: "sender" });
+    const cited = incident?.evidence.find((e) => e.signal === "reputation")?.detail ?? "";
+    expect(cited).toContain("sender reputation worsened: snds 198.51.100.2 filter_result on 2026-11-19: RED");
+    expect(cited).toContain("(was good: GREEN");
+    expect(r.reputation.map((o) => o.source)).toContain("snds");
+  });
+
+  it("weighs a worsened value against a recipient-side reading", () => {
+    const drop = [
+      sig({ day: "2026-11-12", observedAt: "2026-11-13T06:00:00.000Z", subject: "198.51.100.1" }),
+      sig({ subject: "198.51.100.1", status: "bad", value: "RED", detail: "RED" }),
+    ];
+    const plain = run(mimecast()).incidents.find((i) => i.alert);
+    const dropped = run(mimecast(), () => false, drop).incidents.find((i) =>
+      i.scope.gateways.includes("mimecast"),
+    );
+    expect(dropped?.confidence ?? 1).toBeLessThan(plain?.confidence ?? 0);
   });
 });

@@ -1,0 +1,70 @@
+import type { SignalBatch } from "../../domain/reputation/reputation-signal.ts";
+import type { ReputationSource } from "../../sources/reputation/reputation-source.ts";
+import { keys, utcDate } from "../../store/keys.ts";
+import type { ObjectStore } from "../../store/object-store.ts";
+
+export interface SignalSourceRun {
+  readonly source: string;
+  readonly key: string;
+  readonly outcome: "ok" | "failed";
+  readonly error: string | null;
+  readonly signals: number;
+  readonly bad: number;
+  readonly noData: number;
+}
+
+export interface SignalRunDeps {
+  readonly store: ObjectStore;
+  readonly now: () => Date;
+  readonly log: (line: string) => void;
+}
+
+/** The batch key of one run: one per source and hour, so a re-run of the hour rewrites it. */
+export function reputationRunKey(source: string, at: Date): string {
+  return keys.reputation(source, utcDate(at), `run-${at.toISOString().slice(0, 13).replace(/[-:T]/g, "")}`);
+}
+
+/**
+ * Runs each source on its own: one failing (a refused key, a provider down) is logged and stored as a failed
+ * batch, and the others still run and store their signals. Sources run one after another: each is a handful
+ * of requests, and a parallel burst would only meet the providers' rate limits sooner.
+ */
+export async function runSignalSources(
+  sources: readonly ReputationSource[],
+  deps: SignalRunDeps,
+): Promise<SignalSourceRun[]> {
+  const runs: SignalSourceRun[] = [];
+  for (const source of sources) {
+    const now = deps.now();
+    const observedAt = now.toISOString();
+    let batch: SignalBatch;
+    try {
+      const signals = await source.collect(now);
+      batch = { source: source.id, observedAt, outcome: "ok", error: null, signals };
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      batch = { source: source.id, observedAt, outcome: "failed", error, signals: [] };
+    }
+    const key = reputationRunKey(source.id, now);
+    await deps.store.put(key, `${JSON.stringify(batch, null, 2)}\n`, { contentType: "application/json" });
+    const bad = batch.signals.filter((s) => s.status === "bad");
+    const noData = batch.signals.filter((s) => s.status === "no_data").length;
+    if (batch.outcome === "failed") deps.log(`reputation: ${source.id} FAILED: ${batch.error}`);
+    else {
+      deps.log(
+        `reputation: ${source.id}: ${batch.signals.length} value(s), ${bad.length} bad, ${noData} without data → ${key}`,
+      );
+      for (const s of bad) deps.log(`reputation: BAD ${s.source} ${s.subject} ${s.metric}: ${s.detail}`);
+    }
+    runs.push({
+      source: source.id,
+      key,
+      outcome: batch.outcome,
+      error: batch.error,
+      signals: batch.signals.length,
+      bad: bad.length,
+      noData,
+    });
+  }
+  return runs;
+}
