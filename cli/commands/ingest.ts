@@ -45,27 +45,36 @@ export async function ingestCommand(
         visibilityTimeout: 900,
       }),
   });
-  if (config.reputation) results.push(await reputationCommand(store, config.reputation, secrets, log));
+  if (config.reputation) results.push(...(await reputationCommand(store, config.reputation, secrets, log)));
   return results;
 }
 
-/** Reputation as one more "source" of the run: it fails on its own without stopping the ESP sources. */
+/** Reputation sources as more "sources" of the run: each fails on its own without stopping the others. */
 async function reputationCommand(
   store: ObjectStore,
   reputation: ReputationConfig,
   secrets: SecretResolver,
   log: (line: string) => void,
-): Promise<SourceRunResult> {
-  try {
-    const run = await runConfiguredReputation(reputation, { store, secrets, now: () => new Date(), log });
+): Promise<SourceRunResult[]> {
+  const run = await runConfiguredReputation(reputation, { store, secrets, now: () => new Date(), log });
+  const results: SourceRunResult[] = [];
+  if (run.blocklists) {
+    const b = run.blocklists;
     log(
-      `reputation: ${run.observations.length} check(s): ${run.listed} listed, ${run.unknown} unknown → ${run.key}`,
+      `reputation: ${b.observations.length} block-list check(s): ${b.listed} listed, ${b.unknown} unknown → ${b.key}`,
     );
-    return { sourceId: "reputation", batches: [] };
-  } catch (e) {
-    log(`reputation: stopped: ${(e as Error).message}`);
-    return { sourceId: "reputation", batches: [], error: (e as Error).message };
+    results.push({ sourceId: "reputation:dnsbl", batches: [] });
+  } else if (run.blocklistError !== null) {
+    results.push({ sourceId: "reputation:dnsbl", batches: [], error: run.blocklistError });
   }
+  for (const s of run.sources) {
+    results.push({
+      sourceId: `reputation:${s.source}`,
+      batches: [],
+      ...(s.outcome === "failed" ? { error: s.error ?? "failed" } : {}),
+    });
+  }
+  return results;
 }
 
 export function formatIngestSummary(results: readonly SourceRunResult[]): string[] {

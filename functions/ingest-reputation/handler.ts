@@ -21,6 +21,12 @@ export interface IngestReputationResult {
   readonly checks?: number;
   readonly listed?: number;
   readonly unknown?: number;
+  /** Every source's outcome, block lists included. */
+  readonly sources?: ReadonlyArray<{
+    readonly source: string;
+    readonly outcome: "ok" | "failed";
+    readonly error: string | null;
+  }>;
 }
 
 /** One scheduled reputation run: block lists for the sending IPs and domains, into reputation/. */
@@ -37,9 +43,31 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       now: () => new Date(),
       log: (m) => logger.info(m),
     });
-    metrics.addMetric("BlocklistListings", MetricUnit.Count, run.listed);
-    metrics.addMetric("BlocklistUnknown", MetricUnit.Count, run.unknown);
-    metrics.addMetric("ReputationSucceeded", MetricUnit.Count, 1);
-    return { key: run.key, checks: run.observations.length, listed: run.listed, unknown: run.unknown };
+    const b = run.blocklists;
+    if (b) {
+      metrics.addMetric("BlocklistListings", MetricUnit.Count, b.listed);
+      metrics.addMetric("BlocklistUnknown", MetricUnit.Count, b.unknown);
+    }
+    const sources = [
+      ...(b ? [{ source: "dnsbl", outcome: "ok" as const, error: null }] : []),
+      ...(run.blocklistError !== null
+        ? [{ source: "dnsbl", outcome: "failed" as const, error: run.blocklistError }]
+        : []),
+      ...run.sources.map((s) => ({ source: s.source, outcome: s.outcome, error: s.error })),
+    ];
+    const failed = sources.filter((s) => s.outcome === "failed");
+    for (const s of failed) logger.warn("reputation source failed", { source: s.source, error: s.error });
+    metrics.addMetric("ReputationSourceFailures", MetricUnit.Count, failed.length);
+    metrics.addMetric(
+      "ReputationBadSignals",
+      MetricUnit.Count,
+      run.sources.reduce((a, s) => a + s.bad, 0),
+    );
+    // Succeeded: at least one source answered (staleness is watched per source in the report).
+    if (failed.length < sources.length) metrics.addMetric("ReputationSucceeded", MetricUnit.Count, 1);
+    return {
+      ...(b ? { key: b.key, checks: b.observations.length, listed: b.listed, unknown: b.unknown } : {}),
+      sources,
+    };
   });
 }

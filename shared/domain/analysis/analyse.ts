@@ -657,7 +657,7 @@ function signalEvidence(
         : "";
     evidence.push({
       signal: "reputation",
-      detail: `${r.good.length} reputation value(s) steady and healthy (${cite(r.good.map(describeSignal))})${warnNote}${silentNote}`,
+      detail: `${r.good.length} reputation value(s) steady and healthy: ${summariseBySource(r.good)}${warnNote}${silentNote}`,
     });
     if (r.warnings.length > 0) return 0;
     return side === "recipient" ? 0.05 : senderVerdict ? -0.05 : 0;
@@ -669,4 +669,35 @@ function signalEvidence(
     });
   }
   return 0;
+}
+
+/** The metrics that best stand for a source in one line, most telling first. */
+const HEADLINE_METRICS = [
+  "spam_rate",
+  "filter_result",
+  "enforcement_status",
+  "bounce_rate",
+  "reputation",
+  "health_score",
+  "dmarc",
+  "spf",
+];
+
+/** One clause per source: how many healthy values, and the most telling one with its number. */
+function summariseBySource(signals: readonly ReputationSignal[]): string {
+  const bySource = new Map<string, ReputationSignal[]>();
+  for (const s of signals) bySource.set(s.source, [...(bySource.get(s.source) ?? []), s]);
+  const rank = (m: string) => {
+    const i = HEADLINE_METRICS.indexOf(m);
+    return i < 0 ? HEADLINE_METRICS.length : i;
+  };
+  return [...bySource]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([source, list]) => {
+      const head = [...list].sort(
+        (a, b) => rank(a.metric) - rank(b.metric) || a.metric.localeCompare(b.metric),
+      )[0];
+      return `${source} (${list.length}; e.g. ${head ? describeSignal(head).slice(source.length + 1) : ""})`;
+    })
+    .join("; ");
 }

@@ -8,9 +8,14 @@ import {
 import type { ReputationObservation } from "../../domain/reputation/reputation-observation.ts";
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { blocklistZonesFor } from "../../sources/reputation/blocklist-zones.ts";
+import {
+  type ConfiguredSourceDeps,
+  configuredSignalSources,
+} from "../../sources/reputation/configured-sources.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readDayEvents } from "../analyze/daily-aggregates.ts";
+import { reputationRunKey, runSignalSources, type SignalSourceRun } from "./run-signal-sources.ts";
 
 export interface ReputationRunOptions {
   readonly zones: readonly BlocklistZone[];
@@ -89,7 +94,7 @@ export async function runReputation(
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, checks.length) }, worker));
-  const key = keys.reputation("dnsbl", utcDate(now), `run-${observedAt.slice(0, 13).replace(/[-:T]/g, "")}`);
+  const key = reputationRunKey("dnsbl", now);
   await deps.store.put(key, `${JSON.stringify({ observedAt, observations }, null, 2)}\n`, {
     contentType: "application/json",
   });
@@ -100,26 +105,64 @@ export async function runReputation(
   return { key, observations, listed: listed.length, unknown: unknown.length };
 }
 
-/** A run as configured: the chosen lists (Spamhaus through DQS when its key secret is named) on the configured resolver. */
+export interface ConfiguredReputationResult {
+  /** The block-list run; null when no list is configured or it failed (see `blocklistError`). */
+  readonly blocklists: ReputationRunResult | null;
+  readonly blocklistError: string | null;
+  readonly sources: readonly SignalSourceRun[];
+}
+
+/**
+ * A run as configured: the chosen block lists (Spamhaus through DQS when its key secret is named) on the
+ * configured resolver, then every other configured source. Each fails on its own: the failure is logged and
+ * stored as a failed batch (so the report says the source is down), and the rest still run.
+ */
 export async function runConfiguredReputation(
   config: ReputationConfig,
-  deps: Omit<ReputationRunDeps, "resolver"> & { readonly secrets: SecretResolver },
-): Promise<ReputationRunResult> {
-  const dqs = config.spamhausDqsKeySecret
-    ? (await deps.secrets.resolve(config.spamhausDqsKeySecret)).value
-    : undefined;
-  return runReputation(
-    {
-      zones: blocklistZonesFor(config, dqs),
-      sendingIps: config.sendingIps,
-      sendingDomains: config.sendingDomains,
-      lookbackDays: config.lookbackDays,
-    },
-    {
-      store: deps.store,
-      resolver: new NodeBlocklistResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs }),
-      now: deps.now,
+  deps: Omit<ReputationRunDeps, "resolver"> & {
+    readonly secrets: SecretResolver;
+    readonly http?: ConfiguredSourceDeps["http"];
+  },
+): Promise<ConfiguredReputationResult> {
+  let blocklists: ReputationRunResult | null = null;
+  let blocklistError: string | null = null;
+  if (config.blocklists.length + config.customBlocklists.length > 0) {
+    try {
+      const dqs = config.spamhausDqsKeySecret
+        ? (await deps.secrets.resolve(config.spamhausDqsKeySecret)).value
+        : undefined;
+      blocklists = await runReputation(
+        {
+          zones: blocklistZonesFor(config, dqs),
+          sendingIps: config.sendingIps,
+          sendingDomains: config.sendingDomains,
+          lookbackDays: config.lookbackDays,
+        },
+        {
+          store: deps.store,
+          resolver: new NodeBlocklistResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs }),
+          now: deps.now,
+          log: deps.log,
+        },
+      );
+    } catch (e) {
+      blocklistError = e instanceof Error ? e.message : String(e);
+      deps.log(`reputation: dnsbl FAILED: ${blocklistError}`);
+      const now = deps.now();
+      await deps.store.put(
+        reputationRunKey("dnsbl", now),
+        `${JSON.stringify({ observedAt: now.toISOString(), outcome: "failed", error: blocklistError, observations: [] }, null, 2)}\n`,
+        { contentType: "application/json" },
+      );
+    }
+  }
+  const sources = await runSignalSources(
+    configuredSignalSources(config, {
+      secrets: deps.secrets,
       log: deps.log,
-    },
+      ...(deps.http ? { http: deps.http } : {}),
+    }),
+    deps,
   );
+  return { blocklists, blocklistError, sources };
 }
