@@ -12,7 +12,7 @@ import {
   type ConfiguredSourceDeps,
   configuredSignalSources,
 } from "../../sources/reputation/configured-sources.ts";
-import { keys, utcDate } from "../../store/keys.ts";
+import { utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readDayEvents } from "../analyze/daily-aggregates.ts";
 import { reputationRunKey, runSignalSources, type SignalSourceRun } from "./run-signal-sources.ts";
