@@ -19,6 +19,11 @@ import { S3ObjectStore, s3ClientForEndpoint } from "../../shared/store/s3-object
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.ts";
 import { type SecretsManagerServer, startSecretsManagerServer } from "../support/secrets-manager-server.ts";
+import {
+  HEALTHY_ACCOUNT,
+  type SesReputationServer,
+  startSesReputationServer,
+} from "../support/ses-reputation-server.ts";
 import { type SnsServer, startSnsServer } from "../support/sns-server.ts";
 
 /*
@@ -70,6 +75,7 @@ describe("the bundled Lambda handlers, end to end", () => {
   let sns: SnsServer;
   let secrets: SecretsManagerServer;
   let dns: DnsServer;
+  let sesReputation: SesReputationServer;
   let mailgunEventCount: number;
   const bundles = new Map<string, Bundle>();
   const payloads = new Map<string, string>();
@@ -86,6 +92,9 @@ describe("the bundled Lambda handlers, end to end", () => {
     });
     const events = history.events.map((e) => toMailgunEvent(e, SENDER_DOMAIN));
     mailgunEventCount = events.length;
+    sesReputation = await startSesReputationServer({
+      account: { ...HEALTHY_ACCOUNT, EnforcementStatus: "PROBATION" },
+    });
     [s3, mailgun, sns, secrets, dns] = await Promise.all([
       startS3rver(),
       startMailgunServer({ apiKey: API_KEY, domains: [SENDER_DOMAIN], events }),
@@ -94,6 +103,8 @@ describe("the bundled Lambda handlers, end to end", () => {
       // The simulated world's MX records, plus a block list on which one sending IP is listed.
       startDnsServer({
         ...history.zone,
+        // The sending domain's authentication records (no DMARC record: a finding).
+        [SENDER_DOMAIN]: { ...history.zone[SENDER_DOMAIN], txt: ["v=spf1 include:mailgun.org ~all"] },
         [`${LISTED_IP.split(".").reverse().join(".")}.bl.e2e.example`]: {
           a: ["127.0.0.2"],
           txt: [`https://bl.e2e.example/lookup?ip=${LISTED_IP}`],
@@ -122,6 +133,9 @@ describe("the bundled Lambda handlers, end to end", () => {
         lookbackDays: 2,
         dnsServers: [dns.address],
         dnsTimeoutMs: 500,
+        sendingDomains: [SENDER_DOMAIN],
+        ses: { regions: [REGION] },
+        authentication: { dkimSelectors: [] },
       },
     };
     outdir = await mkdtemp(join(tmpdir(), "br-e2e-cdk-"));
@@ -163,7 +177,14 @@ describe("the bundled Lambda handlers, end to end", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([s3?.stop(), mailgun?.stop(), sns?.stop(), secrets?.stop(), dns?.stop()]);
+    await Promise.all([
+      s3?.stop(),
+      mailgun?.stop(),
+      sns?.stop(),
+      secrets?.stop(),
+      dns?.stop(),
+      sesReputation?.stop(),
+    ]);
     if (outdir) await rm(outdir, { recursive: true, force: true });
   });
 
@@ -195,6 +216,8 @@ describe("the bundled Lambda handlers, end to end", () => {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_SESV2: sesReputation.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: sesReputation.endpoint,
       E2E_BUNDLE_URL: pathToFileURL(bundle.entry).href,
       E2E_EVENT: JSON.stringify(event),
       E2E_REQUEST_ID: `e2e-${job}-1`,
@@ -283,6 +306,13 @@ describe("the bundled Lambda handlers, end to end", () => {
     expect(checked).toMatchObject({ listed: 1, unknown: 0 });
     expect(checked.checks).toBeGreaterThanOrEqual(2);
     expect(await keysUnder("reputation/source=dnsbl/")).toEqual([checked.key]);
+    const sources = (reputation.result as { sources?: Array<{ source: string; outcome: string }> }).sources;
+    expect(sources?.map((s) => `${s.source} ${s.outcome}`)).toEqual(["dnsbl ok", "ses ok", "auth ok"]);
+    expect(sesReputation.requests.map((r) => r.operation)).toEqual(
+      expect.arrayContaining(["GetAccount", "GetMetricData"]),
+    );
+    const auth = await bucketStore().get((await keysUnder("reputation/source=auth/"))[0] ?? "");
+    expect(Buffer.from(auth ?? new Uint8Array()).toString("utf8")).toContain('"metric": "dmarc"');
 
     // ── analyze ──
     const analyze = await invoke("analyze", schedulerEvent("analyze", end));

@@ -162,6 +162,18 @@ describe("BounceRadarStack (example config)", () => {
     expect(ingest).not.toContain("sns:Publish");
   });
 
+  it("lets only the reputation job read SES's account reputation, and analyze read the reputation values", () => {
+    const policy = (prefix: string) =>
+      JSON.stringify(ofType("AWS::IAM::Policy").find(([id]) => id.startsWith(prefix))?.[1].Properties);
+    const reputation = policy("IngestReputationRole");
+    expect(reputation).toContain('"ses:GetAccount"');
+    expect(reputation).toContain(":ses:eu-west-1:");
+    expect(reputation).toContain('"cloudwatch:GetMetricData"');
+    expect(policy("IngestEventsRole")).not.toContain("ses:GetAccount");
+    expect(policy("AnalyzeRole")).not.toContain("cloudwatch:");
+    expect(policy("AnalyzeRole")).toContain("/reputation/*");
+  });
+
   it("alarms on errors, throttles, near-timeout, dead letters and stale data, all to the alert topic", () => {
     const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties as Record<string, unknown>);
     const names = alarms.map((a) => a.AlarmName).sort();
