@@ -117,7 +117,7 @@ describe("bounce-radar ingest", () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toContain("reputation: LISTED 127.0.0.2 on bl-example");
       expect(r.stderr).toMatch(
-        /reputation: 2 check\(s\): 1 listed, 0 unknown → reputation\/source=dnsbl\/dt=/,
+        /reputation: 2 block-list check\(s\): 1 listed, 0 unknown → reputation\/source=dnsbl\/dt=/,
       );
       expect(readdirSync(join(dir, "data", "reputation", "source=dnsbl"))).toHaveLength(1);
     } finally {
