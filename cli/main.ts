@@ -101,13 +101,17 @@ program
     new Option("--source <provider>", "the export's provider").choices(IMPORT_SOURCES).makeOptionMandatory(),
   )
   .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
-  .argument(
-    "<file...>",
-    "export files: SES = one JSON event per line (Firehose); Mailgun = saved {items, paging} pages",
-  )
+  .argument("<file...>", "export files (plain or gzip): see the formats below")
   .addHelpText(
     "after",
     `
+Formats, by --source:
+  ses        one SES event JSON per line (Firehose to S3, or SNS notifications)
+  mailgun    saved Events/Logs API pages ({items, paging}), or one page or event per line
+  sendgrid   saved Event Webhook batches: a JSON array of events, or one array or event per line
+  postmark   saved GET /bounces pages ({TotalCount, Bounces}), or Bounce/Delivery webhook records
+  sparkpost  saved Events API pages ({results, links}), or webhook batches ([{msys: {...}}])
+
 Each file is one batch named by its content hash: importing the same file again adds no events.
 Records that cannot be parsed or validated go to quarantine/ with their line and reason, and are counted.
 Exit status: 0 when everything readable was stored, 2 for bad usage or an unreadable file.`,

@@ -10,6 +10,7 @@ import { intervalMinutesOf, Monitoring } from "./constructs/monitoring.ts";
 import { QueryCatalog } from "./constructs/query-catalog.ts";
 import { ScheduledFunction } from "./constructs/scheduled-function.ts";
 import { SourceSecrets, secretNamesOf } from "./constructs/source-secrets.ts";
+import { WebhookReceiver } from "./constructs/webhook-receiver.ts";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 /** Lambda allows 4 KB of environment in all; the configuration must leave room for the rest. */
@@ -27,6 +28,8 @@ export class BounceRadarStack extends Stack {
   readonly analyze: ScheduledFunction;
   /** Only when the configuration has a reputation section. */
   readonly ingestReputation: ScheduledFunction | undefined;
+  /** Only for a SendGrid source with a webhook verification key. */
+  readonly sendgridWebhook: WebhookReceiver | undefined;
 
   constructor(scope: Construct, id: string, props: BounceRadarStackProps) {
     super(scope, id, props);
@@ -77,6 +80,33 @@ export class BounceRadarStack extends Stack {
           environment: { DATA_BUCKET: bucket.bucketName, BOUNCE_RADAR_CONFIG: configJson },
         })
       : undefined;
+
+    const webhookSource = config.sources.find(
+      (s): s is Extract<typeof s, { provider: "sendgrid" }> =>
+        s.provider === "sendgrid" && !!s.webhookPublicKey,
+    );
+    this.sendgridWebhook = webhookSource?.webhookPublicKey
+      ? new WebhookReceiver(this, "SendgridWebhook", {
+          entry: join(ROOT, "functions/sendgrid-webhook/handler.ts"),
+          bucket,
+          rawPrefix: "raw/sendgrid/",
+          environment: {
+            DATA_BUCKET: bucket.bucketName,
+            SENDGRID_WEBHOOK_PUBLIC_KEY: webhookSource.webhookPublicKey,
+            SENDGRID_WEBHOOK_MAX_AGE_SECONDS: String(webhookSource.webhookMaxAgeSeconds),
+          },
+          logRetentionDays: config.deployment.logRetentionDays,
+          description: "bounce-radar SendGrid Event Webhook receiver",
+        })
+      : undefined;
+    if (this.sendgridWebhook) {
+      const bucketArn = `<${this.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
+      Validations.of(this.sendgridWebhook.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/raw/sendgrid/*]`,
+        reason:
+          "Verified webhook batches only, under raw/sendgrid/: keys carry the date and the batch's hash, so they cannot be listed in advance.",
+      });
+    }
 
     // Least privilege, by key prefix. ListBucket (key names only) lets a missing key answer 404, not 403.
     const objects = (...prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(p));

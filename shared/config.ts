@@ -66,13 +66,112 @@ export const SesSourceConfigSchema = z.strictObject({
   endpoint: z.url().optional(),
 });
 
+/** A pull API read in time windows behind a moving cursor (Postmark, SparkPost). */
+const windowedPull = {
+  /** Where the first run starts when there is no cursor yet. */
+  startAt: z.iso.datetime({ offset: true }).optional(),
+  /** Providers index events late: never read closer to now than this. */
+  lagMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
+  /** Re-read this much behind the cursor and deduplicate. */
+  overlapMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
+  /** Override for proxies and tests. */
+  baseUrl: z.url().optional(),
+  timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+};
+
+/**
+ * SendGrid has no pull API for events: its Event Webhook posts to the stack's receiver (a Lambda function URL
+ * that checks the signature and lands each batch under raw/sendgrid/), and the scheduled ingest reads those.
+ * The Suppressions API (bounces, blocks) is pulled for history and for repair.
+ */
+export const SendgridSourceConfigSchema = z
+  .strictObject({
+    id: SourceId,
+    provider: z.literal("sendgrid"),
+    region: z.enum(["global", "eu"]).default("global"),
+    /** An API key with suppression read (and, for `suppressions --apply`, delete) access. */
+    apiKeySecret: SecretName.optional(),
+    /** The Signed Event Webhook's verification key (base64 DER, as SendGrid shows it): public, not a secret. */
+    webhookPublicKey: z.string().min(40).optional(),
+    /** Seconds a signed batch stays acceptable (replays land on the same object anyway). */
+    webhookMaxAgeSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(600),
+    /** Pull the bounce and block suppression lists each run (needs apiKeySecret). */
+    pullSuppressions: z.boolean().default(false),
+    startAt: z.iso.datetime({ offset: true }).optional(),
+    baseUrl: z.url().optional(),
+    timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+  })
+  .superRefine((s, ctx) => {
+    // The same bounce would arrive twice under different ids and count twice in every rate.
+    if (s.pullSuppressions && s.webhookPublicKey)
+      ctx.addIssue({
+        code: "custom",
+        path: ["pullSuppressions"],
+        message: "choose the webhook or the suppression lists as this source's bounces, not both",
+      });
+    if (s.pullSuppressions && !s.apiKeySecret)
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiKeySecret"],
+        message: "needed to pull the suppression lists",
+      });
+  });
+
+/**
+ * Postmark's Bounces API. Bounces only: Postmark's pull APIs have no per-recipient delivery, so rates need
+ * Delivery webhook records imported beside it (`bounce-radar import --source postmark`).
+ */
+export const PostmarkSourceConfigSchema = z.strictObject({
+  id: SourceId,
+  provider: z.literal("postmark"),
+  /** A Server API token (not the Account token). */
+  serverTokenSecret: SecretName,
+  ...windowedPull,
+});
+
+/** SparkPost's Events API. */
+export const SparkpostSourceConfigSchema = z.strictObject({
+  id: SourceId,
+  provider: z.literal("sparkpost"),
+  region: z.enum(["us", "eu"]).default("us"),
+  apiKeySecret: SecretName,
+  ...windowedPull,
+});
+
 export const SourceConfigSchema = z.discriminatedUnion("provider", [
   MailgunSourceConfigSchema,
   SesSourceConfigSchema,
+  SendgridSourceConfigSchema,
+  PostmarkSourceConfigSchema,
+  SparkpostSourceConfigSchema,
 ]);
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 export type MailgunSourceConfig = z.infer<typeof MailgunSourceConfigSchema>;
 export type SesSourceConfig = z.infer<typeof SesSourceConfigSchema>;
+export type SendgridSourceConfig = z.infer<typeof SendgridSourceConfigSchema>;
+export type PostmarkSourceConfig = z.infer<typeof PostmarkSourceConfigSchema>;
+export type SparkpostSourceConfig = z.infer<typeof SparkpostSourceConfigSchema>;
 
 /** EventBridge Scheduler expressions: `rate(15 minutes)` or `cron(0 * * * ? *)`. */
 const ScheduleExpression = z
@@ -272,6 +371,16 @@ export const ConfigSchema = z
         });
       }
     }
+    // Webhook batches land under raw/sendgrid/ whichever source they are for: one receiver per deployment.
+    const hooks = config.sources.flatMap((s, i) =>
+      s.provider === "sendgrid" && s.webhookPublicKey ? [i] : [],
+    );
+    for (const i of hooks.slice(1))
+      ctx.addIssue({
+        code: "custom",
+        path: ["sources", i, "webhookPublicKey"],
+        message: "only one SendGrid source per deployment can take the Event Webhook",
+      });
   });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -4,13 +4,19 @@ import type { BatchResult } from "../../shared/pipeline/ingest/ingest-batch.ts";
 import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
 import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
 import { mapMailgunEvent } from "../../shared/sources/esp/mailgun/map-mailgun-event.ts";
+import { mapPostmarkRecord } from "../../shared/sources/esp/postmark/map-postmark-bounce.ts";
+import { mapSendgridEvent } from "../../shared/sources/esp/sendgrid/map-sendgrid-event.ts";
 import { mapSesRecord } from "../../shared/sources/esp/ses/map-ses-record.ts";
+import { mapSparkpostEvent } from "../../shared/sources/esp/sparkpost/map-sparkpost-event.ts";
 import { mailgunPageRecords, ndjsonRecords } from "../../shared/sources/files/export-records.ts";
 import { fileBatch } from "../../shared/sources/files/file-batch.ts";
+import { postmarkBounceRecords } from "../../shared/sources/files/postmark-records.ts";
+import { sendgridBatchRecords } from "../../shared/sources/files/sendgrid-batch-records.ts";
+import { sparkpostEventRecords } from "../../shared/sources/files/sparkpost-records.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 import { progressBar } from "../lib/progress.ts";
 
-export const IMPORT_SOURCES = ["ses", "mailgun"] as const;
+export const IMPORT_SOURCES = ["ses", "mailgun", "sendgrid", "postmark", "sparkpost"] as const;
 export type ImportSource = (typeof IMPORT_SOURCES)[number];
 
 /** Totals over the imported files' batches. */
@@ -19,9 +25,16 @@ export type ImportSummary = Omit<BatchResult, "batchId" | "keys"> & {
   readonly unreadable: number;
 };
 
+/** Each provider's native export: what its API or webhook hands over, saved to a file (gzip or not). */
 const READERS = {
   ses: { mapper: mapSesRecord, records: ndjsonRecords },
   mailgun: { mapper: mapMailgunEvent, records: mailgunPageRecords },
+  // Saved Event Webhook batches (JSON arrays of events).
+  sendgrid: { mapper: mapSendgridEvent, records: sendgridBatchRecords },
+  // Saved GET /bounces pages, or Bounce/Delivery webhook records.
+  postmark: { mapper: mapPostmarkRecord, records: postmarkBounceRecords },
+  // Saved Events API pages, or webhook batches.
+  sparkpost: { mapper: mapSparkpostEvent, records: sparkpostEventRecords },
 } as const;
 
 /**

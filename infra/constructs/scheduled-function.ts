@@ -118,7 +118,7 @@ const RETENTIONS: readonly logs.RetentionDays[] = Object.values(logs.RetentionDa
 );
 
 /** CloudWatch Logs accepts only certain retention periods: the shortest one at least as long as asked. */
-function retentionOf(days: number): logs.RetentionDays {
+export function retentionOf(days: number): logs.RetentionDays {
   const sorted = [...RETENTIONS].sort((a, b) => a - b);
   return sorted.find((r) => r >= days) ?? logs.RetentionDays.TEN_YEARS;
 }

@@ -8,7 +8,12 @@ import type { Config } from "../../shared/config.ts";
  * key and the Postmaster, SNDS, SendGrid and SparkPost credentials.
  */
 export function secretNamesOf(config: Config): { ingestEvents: string[]; ingestReputation: string[] } {
-  const esp = config.sources.flatMap((s) => (s.provider === "mailgun" ? [s.apiKeySecret] : []));
+  const esp = config.sources.flatMap((s) => {
+    if (s.provider === "mailgun" || s.provider === "sparkpost") return [s.apiKeySecret];
+    if (s.provider === "postmark") return [s.serverTokenSecret];
+    if (s.provider === "sendgrid") return s.apiKeySecret ? [s.apiKeySecret] : [];
+    return [];
+  });
   const r = config.reputation;
   const reputation = [
     r?.spamhausDqsKeySecret,

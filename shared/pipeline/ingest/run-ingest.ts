@@ -1,20 +1,28 @@
 import { createHash } from "node:crypto";
-import type { MailgunSourceConfig, SesSourceConfig, SourceConfig } from "../../config.ts";
+import type {
+  MailgunSourceConfig,
+  SesSourceConfig,
+  SourceConfig,
+  SparkpostSourceConfig,
+} from "../../config.ts";
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { MailgunClient } from "../../sources/esp/mailgun/mailgun-client.ts";
 import { mapMailgunEvent } from "../../sources/esp/mailgun/map-mailgun-event.ts";
 import { mapSesRecord } from "../../sources/esp/ses/map-ses-record.ts";
 import type { SqsMessage, SqsQueue } from "../../sources/esp/ses/sqs-queue.ts";
+import { mapSparkpostEvent } from "../../sources/esp/sparkpost/map-sparkpost-event.ts";
+import { SparkpostClient } from "../../sources/esp/sparkpost/sparkpost-client.ts";
 import { utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
-import { readCursor, writeCursor } from "./cursor.ts";
 import type { BatchResult, IngestBatch, SourceRecord } from "./ingest-batch.ts";
+import { ingestPostmark } from "./postmark-ingest.ts";
 import { SeenEventIds } from "./seen-event-ids.ts";
+import { ingestSendgrid } from "./sendgrid-ingest.ts";
+import { type FetchedPage, ingestWindowed } from "./windowed-ingest.ts";
 import { writeBatch } from "./write-batch.ts";
 
-const MINUTE = 60_000;
-/** Where a Mailgun source with neither cursor nor `startAt` begins: Mailgun keeps at least a day of events. */
-const FIRST_RUN_LOOKBACK = 24 * 60 * MINUTE;
+/** Where a pull source with neither cursor nor `startAt` begins: the providers keep at least a day of events. */
+const FIRST_RUN_LOOKBACK_MINUTES = 24 * 60;
 
 export interface IngestDeps {
   readonly store: ObjectStore;
@@ -32,6 +40,12 @@ export interface IngestDeps {
   readonly onProgress?: (sourceId: string, position: Date) => void;
   /** Injected for tests: fetch, sleep. */
   readonly mailgunClientOptions?: Partial<ConstructorParameters<typeof MailgunClient>[0]>;
+  /** Injected for tests: sleep, attempts and fetch for the other HTTP sources. */
+  readonly httpOptions?: {
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly maxAttempts?: number;
+    readonly fetch?: typeof fetch;
+  };
 }
 
 export interface SourceRunResult {
@@ -52,7 +66,10 @@ export async function runIngest(
     const batches: BatchResult[] = [];
     try {
       if (source.provider === "mailgun") await ingestMailgun(source, deps, seen, batches);
-      else await ingestSes(source, deps, seen, batches);
+      else if (source.provider === "ses") await ingestSes(source, deps, seen, batches);
+      else if (source.provider === "sparkpost") await ingestSparkpost(source, deps, seen, batches);
+      else if (source.provider === "sendgrid") await ingestSendgrid(source, deps, seen, batches);
+      else await ingestPostmark(source, deps, seen, batches);
       results.push({ sourceId: source.id, batches });
     } catch (e) {
       const error = (e as Error).message;
@@ -78,49 +95,18 @@ async function ingestMailgun(
     ...(source.baseUrl ? { baseUrl: source.baseUrl } : {}),
     ...deps.mailgunClientOptions,
   });
-  const cursor = await readCursor(deps.store, source.id);
-  const horizon = deps.now().getTime() - source.lagMinutes * MINUTE;
-  let windowStart = cursor
-    ? Date.parse(cursor.position)
-    : source.startAt
-      ? Date.parse(source.startAt)
-      : deps.now().getTime() - FIRST_RUN_LOOKBACK;
-  while (windowStart < horizon) {
-    if (deps.shouldStop?.()) {
-      deps.log(`${source.id}: time budget reached; stopping at ${new Date(windowStart).toISOString()}`);
-      return;
-    }
-    const windowEnd = Math.min(windowStart + source.windowMinutes * MINUTE, horizon);
-    const readFrom = windowStart - source.overlapMinutes * MINUTE;
-    const pages = await fetchMailgunWindow(client, source, new Date(readFrom), new Date(windowEnd));
-    const batchId = `${source.id}-${readFrom / 1000}-${windowEnd / 1000}`;
-    const result = await writeBatch(deps.store, seen, {
-      source: "mailgun",
-      batchId,
-      rawDate: utcDate(new Date(readFrom)),
-      rawParts: () => pages.map((p) => p.body),
-      records: () => pagesToRecords(pages),
+  await ingestWindowed(
+    {
+      ...source,
+      provider: "mailgun",
+      firstRunLookbackMinutes: FIRST_RUN_LOOKBACK_MINUTES,
+      fetchWindow: (begin, end) => fetchMailgunWindow(client, source, begin, end),
       mapper: mapMailgunEvent,
-    });
-    // Only now is everything before windowEnd durably written.
-    await writeCursor(deps.store, {
-      sourceId: source.id,
-      position: new Date(windowEnd).toISOString(),
-      lastBatch: batchId,
-    });
-    out.push(result);
-    deps.onProgress?.(source.id, new Date(windowEnd));
-    deps.log(
-      `${source.id}: ${new Date(readFrom).toISOString()} – ${new Date(windowEnd).toISOString()}: ${pages.length} page(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined`,
-    );
-    windowStart = windowEnd;
-  }
-}
-
-interface FetchedPage {
-  readonly label: string;
-  readonly body: string;
-  readonly items: readonly unknown[];
+    },
+    deps,
+    seen,
+    out,
+  );
 }
 
 async function fetchMailgunWindow(
@@ -145,10 +131,39 @@ async function fetchMailgunWindow(
   return pages;
 }
 
-function* pagesToRecords(pages: readonly FetchedPage[]): Iterable<SourceRecord> {
-  for (const page of pages) {
-    for (const [i, item] of page.items.entries()) yield { ref: `${page.label} item ${i}`, value: item };
-  }
+async function ingestSparkpost(
+  source: SparkpostSourceConfig,
+  deps: IngestDeps,
+  seen: SeenEventIds,
+  out: BatchResult[],
+): Promise<void> {
+  const key = await deps.secrets.resolve(source.apiKeySecret);
+  deps.log(`${source.id}: SparkPost API key from ${key.origin}`);
+  const client = new SparkpostClient({
+    apiKey: key.value,
+    region: source.region,
+    timeoutMs: source.timeoutMs,
+    ...(source.baseUrl ? { baseUrl: source.baseUrl } : {}),
+    ...deps.httpOptions,
+  });
+  await ingestWindowed(
+    {
+      ...source,
+      provider: "sparkpost",
+      // SparkPost keeps ten days of events.
+      firstRunLookbackMinutes: FIRST_RUN_LOOKBACK_MINUTES,
+      fetchWindow: async (begin, end) => {
+        const pages: FetchedPage[] = [];
+        // Every page of the window before its batch is written: results come newest first.
+        for await (const p of client.eventPages({ start: begin, end })) pages.push(p);
+        return pages;
+      },
+      mapper: mapSparkpostEvent,
+    },
+    deps,
+    seen,
+    out,
+  );
 }
 
 async function ingestSes(

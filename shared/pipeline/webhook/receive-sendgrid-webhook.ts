@@ -1,5 +1,4 @@
-import type { KeyObject } from "node:crypto";
-import { createHash } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import {
   SENDGRID_SIGNATURE_HEADER,

@@ -1,0 +1,90 @@
+import type { NormalizedEvent } from "../../domain/events/normalized-event.ts";
+import { type Incident, type Report, ReportSchema } from "../../domain/report/report-schema.ts";
+import { reviewSuppressions, type SuppressionReview } from "../../domain/suppressions/wrongly-suppressed.ts";
+import { keys, utcDate } from "../../store/keys.ts";
+import type { ObjectStore } from "../../store/object-store.ts";
+import { RecipientHistory, readDayEvents } from "../analyze/daily-aggregates.ts";
+
+export class IncidentNotFoundError extends Error {
+  override readonly name = "IncidentNotFoundError";
+}
+
+export interface FoundIncident {
+  readonly report: Report;
+  readonly reportKey: string;
+  readonly incident: Incident;
+}
+
+/**
+ * The report that holds an incident: reports/latest.json first, then every stored report, newest first (an
+ * incident's id is stable across the hourly runs that see it, so the newest report has its widest window).
+ */
+export async function findIncident(store: ObjectStore, incidentId: string): Promise<FoundIncident> {
+  const candidates = [keys.latestReport("latest.json")];
+  const dated: string[] = [];
+  for await (const o of store.list("reports/")) {
+    if (/^reports\/\d{4}\/\d{2}\/\d{2}\/[^/]+\/report\.json$/.test(o.key)) dated.push(o.key);
+  }
+  candidates.push(...dated.sort().reverse());
+  let read = 0;
+  for (const key of candidates) {
+    const body = await store.get(key);
+    if (!body) continue;
+    const parsed = ReportSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
+    if (!parsed.success) continue;
+    read++;
+    const incident = parsed.data.incidents.find((i) => i.id === incidentId);
+    if (incident) return { report: parsed.data, reportKey: key, incident };
+  }
+  throw new IncidentNotFoundError(
+    `incident ${JSON.stringify(incidentId)} is in none of the ${read} report(s) under reports/: run "bounce-radar analyze" first, or copy the id from report.json's incidents[].id`,
+  );
+}
+
+export interface IncidentSuppressions extends FoundIncident {
+  readonly review: SuppressionReview;
+}
+
+/**
+ * The addresses a recipient-side incident had the ESPs suppress, split into those to re-activate (delivered
+ * within 90 days before their bounce) and those to keep. A sender-side incident's bounces were the sender's
+ * own doing: re-activating them would only bounce again, so it is refused.
+ */
+export async function findWronglySuppressed(
+  store: ObjectStore,
+  incidentId: string,
+): Promise<IncidentSuppressions> {
+  const found = await findIncident(store, incidentId);
+  const { incident, report } = found;
+  if (incident.side !== "recipient") {
+    throw new IncidentNotFoundError(
+      `incident ${incidentId} is ${incident.verdict} on the ${incident.side} side: its suppressions are not wrong, nothing to repair`,
+    );
+  }
+  const orgs = new Set(incident.scope.domains);
+  const from = Date.parse(report.window.start);
+  const to = Date.parse(report.window.end);
+  const bounces: NormalizedEvent[] = [];
+  for (let day = utcDate(new Date(from)); day <= utcDate(new Date(to - 1)); day = nextDay(day)) {
+    for await (const e of readDayEvents(store, day)) {
+      const at = Date.parse(e.occurredAt);
+      if (e.type === "bounced" && orgs.has(e.organisation) && at >= from && at < to && isHard(e))
+        bounces.push(e);
+    }
+  }
+  const history = new RecipientHistory(store);
+  const delivered = new Map<string, string | null>();
+  for (const e of bounces) delivered.set(e.id, await history.lastDelivered(e.organisation, e.recipient));
+  return { ...found, review: reviewSuppressions(bounces, (e) => delivered.get(e.id) ?? null) };
+}
+
+/** A bounce the ESP suppresses for: called hard (or a block), or a 5xx reply when the ESP said nothing. */
+function isHard(e: NormalizedEvent): boolean {
+  // SendGrid keeps blocks on a suppression list of their own, so a block is suppressed too.
+  if (e.espClass !== null) return e.espClass === "hard" || e.espClass === "block";
+  return (e.smtp?.code ?? 0) >= 500;
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+}
