@@ -1,11 +1,13 @@
 import { Command, Option } from "commander";
 import { ConfigError, loadConfigFile } from "../shared/config.ts";
+import { IncidentNotFoundError } from "../shared/pipeline/suppressions/find-wrongly-suppressed.ts";
 import { analyzeCommand, formatAlertSummary, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
 import { DEFAULT_DEMO_DATA, formatDemoSummary, parseDemoInteger, runDemo } from "./commands/demo.ts";
 import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
 import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
 import { runSample } from "./commands/sample.ts";
+import { suppressionsCommand, terminalConfirm } from "./commands/suppressions.ts";
 
 const program = new Command()
   .name("bounce-radar")
@@ -188,10 +190,73 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
     },
   );
 
+program
+  .command("suppressions")
+  .description(
+    "list (and with --apply, re-activate) the addresses a recipient-side incident wrongly suppressed",
+  )
+  .requiredOption("--data <dir>", "data folder laid out like the bucket")
+  .requiredOption("--incident <id>", "the incident's id (report.json incidents[].id)")
+  .option("--config <file>", "configuration file with the ESP sources (needed for --apply)")
+  .option("--reveal", "show full addresses (masked by default)")
+  .option("--apply", "re-activate them through each ESP's API (dry run without it)")
+  .option("--yes", "do not ask for confirmation (unattended runs)")
+  .option("--rate <n>", "ESP calls per second at most", "2")
+  .option("--json", "print the list as JSON on stdout")
+  .addHelpText(
+    "after",
+    `
+An address is listed when it had a successful delivery within 90 days before its bounce in the incident: it
+exists, and the gateway's rejection was not about it. An address with no delivery on record is never
+re-activated (above all one whose last bounce is a genuine "user unknown"). Only recipient-side incidents
+qualify: a sender-side incident's bounces would bounce again.
+
+--apply calls, once per address and account: Mailgun DELETE /v3/{domain}/bounces/{address} (each sending
+domain), SendGrid DELETE /v3/suppression/bounces/{email} and /blocks/{email}, Postmark PUT
+/bounces/{id}/activate, SES DeleteSuppressedDestination. Every call is written to audit/{date}/ in --data.
+
+Exit status: 0 listed or applied, 1 when an ESP call failed, 2 for bad usage or an unknown incident.`,
+  )
+  .action(
+    async (opts: {
+      data: string;
+      incident: string;
+      config?: string;
+      reveal?: boolean;
+      apply?: boolean;
+      yes?: boolean;
+      rate: string;
+      json?: boolean;
+    }) => {
+      const rate = Number(opts.rate);
+      if (!Number.isFinite(rate) || rate <= 0 || rate > 100)
+        throw new UsageError(`--rate ${opts.rate}: a number of calls per second in (0, 100]`);
+      const { repair } = await suppressionsCommand(
+        {
+          data: opts.data,
+          incident: opts.incident,
+          reveal: opts.reveal === true,
+          apply: opts.apply === true,
+          yes: opts.yes === true,
+          ratePerSecond: rate,
+          json: opts.json === true,
+        },
+        {
+          out: (l) => process.stdout.write(`${l}\n`),
+          err: stderrLine,
+          confirm: terminalConfirm(),
+          loadConfig: () => loadCliConfig(opts.config),
+          env: process.env,
+        },
+      );
+      if (repair && repair.failed > 0) process.exitCode = 1;
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof ConfigError || e instanceof UsageError) {
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof IncidentNotFoundError) {
     process.stderr.write(`bounce-radar: ${e.message}\n`);
     process.exit(2);
   }
