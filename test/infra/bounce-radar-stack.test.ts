@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BounceRadarStack } from "../../infra/bounce-radar-stack.ts";
 import { FEATURE_FLAGS } from "../../infra/feature-flags.ts";
-import { loadConfigFile } from "../../shared/config.ts";
+import { loadConfigFile, parseConfig } from "../../shared/config.ts";
 
 const run = promisify(execFile);
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -240,6 +240,83 @@ describe("BounceRadarStack (example config)", () => {
     expect(new AwsSolutionsChecks().validateScope(other).violations.map((v) => v.ruleName)).toEqual(
       expect.arrayContaining([expect.stringContaining("S1")]),
     );
+  });
+});
+
+describe("BounceRadarStack with a SendGrid webhook source", () => {
+  // A P-256 public key in SendGrid's form (base64 DER); any valid key will do for synth.
+  const PUBLIC_KEY =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEP9hAPXODb5GEbMtqcvRNbXH1Ez4x6rmzthI/Ya/m1ecYnNmx4cOb1kJlm/wohJEYOaq5Er5ElhzzLfFmKjKDA==";
+  let stack: BounceRadarStack;
+  let resources: Resources;
+
+  beforeAll(async () => {
+    const base = await loadConfigFile("bounce-radar.config.example.json");
+    const config = parseConfig({
+      ...base,
+      subscriptions: base.subscriptions,
+      sources: [
+        ...base.sources,
+        {
+          id: "sendgrid",
+          provider: "sendgrid",
+          webhookPublicKey: PUBLIC_KEY,
+          apiKeySecret: "bounce-radar/sendgrid-api-key",
+        },
+        { id: "postmark", provider: "postmark", serverTokenSecret: "bounce-radar/postmark-server-token" },
+        { id: "sparkpost", provider: "sparkpost", apiKeySecret: "bounce-radar/sparkpost-api-key" },
+      ],
+    });
+    const app = new App({ context: { ...FEATURE_FLAGS, "aws:cdk:bundling-stacks": [] } });
+    stack = new BounceRadarStack(app, "Hook", { config });
+    resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  });
+
+  it("receives the webhook on a public function URL whose role may only write raw/sendgrid/", () => {
+    const urls = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Url");
+    expect(urls).toHaveLength(1);
+    expect(urls[0]?.Properties).toMatchObject({ AuthType: "NONE" });
+    const policy = Object.entries(resources).find(
+      ([id, r]) => r.Type === "AWS::IAM::Policy" && id.startsWith("SendgridWebhookRole"),
+    )?.[1];
+    const text = JSON.stringify(policy?.Properties);
+    expect(text).toContain('"s3:PutObject"');
+    expect(text).toContain("/raw/sendgrid/*");
+    expect(text).not.toMatch(/s3:GetObject|s3:DeleteObject|secretsmanager:/);
+    const fn = Object.entries(resources).find(
+      ([id, r]) => r.Type === "AWS::Lambda::Function" && id.startsWith("SendgridWebhook"),
+    )?.[1];
+    expect(JSON.stringify(fn?.Properties)).toContain(PUBLIC_KEY);
+    // The URL to paste into SendGrid's settings is a stack output.
+    const outputs = Object.keys(Template.fromStack(stack).findOutputs("*"));
+    expect(outputs.some((k) => k.startsWith("SendgridWebhookUrl"))).toBe(true);
+  });
+
+  it("lets the ingest job read the new ESP secrets and nothing else new, with no cdk-nag finding left", () => {
+    const ingest = JSON.stringify(
+      Object.entries(resources).find(
+        ([id, r]) => r.Type === "AWS::IAM::Policy" && id.startsWith("IngestEventsRole"),
+      )?.[1].Properties,
+    );
+    const secretId = (name: string) =>
+      Object.entries(resources).find(
+        ([, r]) => r.Type === "AWS::SecretsManager::Secret" && r.Properties?.Name === name,
+      )?.[0];
+    for (const name of [
+      "bounce-radar/sendgrid-api-key",
+      "bounce-radar/postmark-server-token",
+      "bounce-radar/sparkpost-api-key",
+    ]) {
+      const id = secretId(name);
+      expect(id, name).toBeDefined();
+      expect(ingest).toContain(`"Ref":"${id}"`);
+    }
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(
+      report.violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`),
+      ),
+    ).toEqual([]);
   });
 });
 
