@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -58,6 +58,31 @@ interface Invocation {
 }
 
 /** Runs the child script: imports the bundle and calls its handler with the event in E2E_EVENT. */
+// SendGrid's Signed Event Webhook: a P-256 key pair, the public half configured (base64 DER, as SendGrid shows it).
+const WEBHOOK_KEYS = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey.export({ type: "spki", format: "der" }).toString("base64");
+
+/** A function-URL request (payload 2.0) carrying a webhook batch, signed unless told otherwise. */
+function webhookRequest(body: string, signed = true): unknown {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = sign("sha256", Buffer.from(timestamp + body), WEBHOOK_KEYS.privateKey).toString("base64");
+  return {
+    version: "2.0",
+    headers: {
+      "content-type": "application/json",
+      ...(signed
+        ? {
+            "x-twilio-email-event-webhook-signature": signature,
+            "x-twilio-email-event-webhook-timestamp": timestamp,
+          }
+        : {}),
+    },
+    body,
+    isBase64Encoded: false,
+    requestContext: { http: { method: "POST" } },
+  };
+}
+
 const CHILD_SCRIPT = `
 const { handler } = await import(process.env.E2E_BUNDLE_URL);
 const context = { awsRequestId: process.env.E2E_REQUEST_ID, getRemainingTimeInMillis: () => 600000 };
@@ -125,6 +150,7 @@ describe("the bundled Lambda handlers, end to end", () => {
           lagMinutes: 30,
           baseUrl: mailgun.baseUrl,
         },
+        { id: "sendgrid-e2e", provider: "sendgrid", webhookPublicKey: WEBHOOK_PUBLIC_KEY },
       ],
       analysis: { dnsServers: [dns.address] },
       reputation: {
@@ -163,7 +189,9 @@ describe("the bundled Lambda handlers, end to end", () => {
         ? "ingest-events"
         : logicalId.startsWith("IngestReputation")
           ? "ingest-reputation"
-          : "analyze";
+          : logicalId.startsWith("SendgridWebhook")
+            ? "sendgrid-webhook"
+            : "analyze";
       bundles.set(job, { entry: join(outdir, `asset.${hash}`, "index.mjs"), environment });
     }
     for (const [, resource] of resources) {
@@ -264,7 +292,12 @@ describe("the bundled Lambda handlers, end to end", () => {
   }
 
   it("synthesizes three self-contained bundles and every schedule's payload", () => {
-    expect([...bundles.keys()].sort()).toEqual(["analyze", "ingest-events", "ingest-reputation"]);
+    expect([...bundles.keys()].sort()).toEqual([
+      "analyze",
+      "ingest-events",
+      "ingest-reputation",
+      "sendgrid-webhook",
+    ]);
     for (const b of bundles.values()) {
       expect(existsSync(b.entry)).toBe(true);
       expect(existsSync(join(outdir, "node_modules"))).toBe(false);
@@ -273,12 +306,48 @@ describe("the bundled Lambda handlers, end to end", () => {
   });
 
   it("ingests every Mailgun event with the key from Secrets Manager, then analyses and alerts on the incident", async () => {
+    // ── sendgrid-webhook: an unsigned batch is refused; a signed one lands once, however often delivered ──
+    const at = Math.floor((end.getTime() - 5 * HOUR) / 1000);
+    const batch = JSON.stringify([
+      {
+        email: "ana@webhook-e2e.example",
+        timestamp: at,
+        event: "delivered",
+        sg_event_id: "e2e-ev-1",
+        sg_message_id: "e2e-m1.filter0001",
+        ip: "198.51.100.20",
+        response: "250 2.0.0 OK",
+      },
+      {
+        email: "bo@webhook-e2e.example",
+        timestamp: at + 5,
+        event: "bounce",
+        type: "bounce",
+        status: "5.1.1",
+        reason: "550 5.1.1 <bo@webhook-e2e.example>: Recipient address rejected: User unknown",
+        sg_event_id: "e2e-ev-2",
+        sg_message_id: "e2e-m2.filter0001",
+        ip: "198.51.100.20",
+      },
+    ]);
+    const unsigned = await invoke("sendgrid-webhook", webhookRequest(batch, false));
+    expect(unsigned.code, unsigned.stderr).toBe(0);
+    expect((unsigned.result as { statusCode: number }).statusCode).toBe(401);
+    expect(await keysUnder("raw/sendgrid/")).toEqual([]);
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const hook = await invoke("sendgrid-webhook", webhookRequest(batch));
+      expect(hook.code, hook.stderr).toBe(0);
+      expect((hook.result as { statusCode: number }).statusCode).toBe(204);
+    }
+    expect(await keysUnder("raw/sendgrid/")).toHaveLength(1);
+
     // ── ingest-events ──
     const ingest = await invoke("ingest-events", schedulerEvent("ingest-events", new Date()));
     expect(ingest.code, ingest.stderr).toBe(0);
     const ingested = ingest.result as { skipped?: string; sources: Array<Record<string, unknown>> };
     expect(ingested.skipped).toBeUndefined();
-    expect(ingested.sources).toHaveLength(1);
+    expect(ingested.sources.map((s) => s.id)).toEqual(["mailgun-e2e", "sendgrid-e2e"]);
+    expect(ingested.sources[1]).toMatchObject({ added: 2 });
     const source = ingested.sources[0];
     expect(source?.id).toBe("mailgun-e2e");
     expect(source?.error).toBeUndefined();
