@@ -81,6 +81,9 @@ const LAMBDA_ENV: NodeJS.ProcessEnv = {
   BOUNCE_RADAR_CONFIG: "{}",
   ALERT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:bench",
   AWS_REGION: "us-east-1",
+  // The webhook receiver's: a P-256 public key (base64 DER), as SendGrid shows it.
+  SENDGRID_WEBHOOK_PUBLIC_KEY:
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEP9hAPXODb5GEbMtqcvRNbXH1Ez4x6rmzthI/Ya/m1ecYnNmx4cOb1kJlm/wohJEYOaq5Er5ElhzzLfFmKjKDA==",
 };
 
 const importArgs = (outfile: string): string[] => [
