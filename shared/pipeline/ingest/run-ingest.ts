@@ -5,6 +5,7 @@ import type {
   SourceConfig,
   SparkpostSourceConfig,
 } from "../../config.ts";
+import { crossCheckDenominators, type DomainCounts } from "../../domain/crosscheck/denominator-crosscheck.ts";
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { MailgunClient } from "../../sources/esp/mailgun/mailgun-client.ts";
 import { mapMailgunEvent } from "../../sources/esp/mailgun/map-mailgun-event.ts";
@@ -146,16 +147,19 @@ async function ingestSparkpost(
     ...(source.baseUrl ? { baseUrl: source.baseUrl } : {}),
     ...deps.httpOptions,
   });
+  const counted = new DomainTally();
+  let span: { start: Date; end: Date } | null = null;
   await ingestWindowed(
     {
       ...source,
       provider: "sparkpost",
-      // SparkPost keeps ten days of events.
       firstRunLookbackMinutes: FIRST_RUN_LOOKBACK_MINUTES,
       fetchWindow: async (begin, end) => {
         const pages: FetchedPage[] = [];
         // Every page of the window before its batch is written: results come newest first.
         for await (const p of client.eventPages({ start: begin, end })) pages.push(p);
+        for (const p of pages) for (const item of p.items) counted.add(mapSparkpostEvent(item));
+        span = { start: span?.start ?? begin, end };
         return pages;
       },
       mapper: mapSparkpostEvent,
@@ -164,6 +168,70 @@ async function ingestSparkpost(
     seen,
     out,
   );
+  if (span) await crossCheckSparkpost(client, source.id, span, counted, deps.log);
+}
+
+/** Attempts per recipient domain seen in this run's pages, each event once (windows overlap). */
+class DomainTally {
+  private readonly ids = new Set<string>();
+  private readonly counts = new Map<string, { delivered: number; bounced: number }>();
+
+  add(mapped: ReturnType<typeof mapSparkpostEvent>): void {
+    if (!mapped.ok) return;
+    for (const e of mapped.events) {
+      if ((e.type !== "delivered" && e.type !== "bounced") || this.ids.has(e.id)) continue;
+      this.ids.add(e.id);
+      const c = this.counts.get(e.recipientDomain) ?? { delivered: 0, bounced: 0 };
+      if (e.type === "delivered") c.delivered++;
+      else c.bounced++;
+      this.counts.set(e.recipientDomain, c);
+    }
+  }
+
+  top(n: number): DomainCounts[] {
+    return [...this.counts]
+      .map(([domain, c]) => ({ domain, ...c }))
+      .sort((a, b) => b.delivered + b.bounced - (a.delivered + a.bounced) || a.domain.localeCompare(b.domain))
+      .slice(0, n);
+  }
+}
+
+const CROSS_CHECK_DOMAINS = 20;
+
+/**
+ * SparkPost's deliverability-by-domain metrics for the period this run read, beside our own counts for its
+ * busiest recipient domains: a disagreement is logged (a pull that missed or doubled events). Advisory: a
+ * failed metrics call is logged and fails nothing, since the events are already written.
+ */
+async function crossCheckSparkpost(
+  client: SparkpostClient,
+  sourceId: string,
+  span: { start: Date; end: Date },
+  counted: DomainTally,
+  log: (line: string) => void,
+): Promise<void> {
+  const ours = counted.top(CROSS_CHECK_DOMAINS);
+  if (ours.length === 0) return;
+  try {
+    const metrics = await client.deliverabilityByDomain({ ...span, domains: ours.map((o) => o.domain) });
+    const theirs = new Map(
+      metrics.rows.map((r) => [
+        r.domain,
+        r.delivered === null && r.bounced.total === null ? null : (r.delivered ?? 0) + (r.bounced.total ?? 0),
+      ]),
+    );
+    const rows = crossCheckDenominators(ours, theirs);
+    const off = rows.filter((r) => !r.agrees);
+    log(
+      `${sourceId}: cross-check with SparkPost's metrics ${span.start.toISOString()} – ${span.end.toISOString()}: ${rows.length - off.length} of ${rows.length} busiest domain(s) agree within 10%`,
+    );
+    for (const r of off)
+      log(
+        `${sourceId}: cross-check: ${r.domain}: ${r.ours} attempt(s) ingested, SparkPost counts ${r.theirs ?? "none"}`,
+      );
+  } catch (e) {
+    log(`${sourceId}: cross-check with SparkPost's metrics skipped: ${(e as Error).message}`);
+  }
 }
 
 async function ingestSes(

@@ -23,6 +23,25 @@ const HOUR = 3_600_000;
 let start = new Date(0);
 let now = new Date(0);
 
+/** SparkPost's deliverability-by-domain rows for the served events; the busiest domain's doubled (a disagreement). */
+function sparkpostMetrics(served: readonly ProviderEvent[]): Record<string, unknown>[] {
+  const counts = new Map<string, { delivered: number; bounced: number }>();
+  for (const e of served) {
+    if (e.type !== "delivered" && e.type !== "bounced") continue;
+    const c = counts.get(e.recipientDomain) ?? { delivered: 0, bounced: 0 };
+    c[e.type]++;
+    counts.set(e.recipientDomain, c);
+  }
+  const rows = [...counts].sort((a, b) => b[1].delivered + b[1].bounced - (a[1].delivered + a[1].bounced));
+  return rows.map(([domain, c], i) => ({
+    domain,
+    count_targeted: c.delivered + c.bounced,
+    count_sent: c.delivered + c.bounced,
+    count_delivered: i === 0 ? 2 * c.delivered : c.delivered,
+    count_bounce: c.bounced,
+  }));
+}
+
 async function stored(store: LocalObjectStore, source: string): Promise<NormalizedEvent[]> {
   const out: NormalizedEvent[] = [];
   for (const day of [start.toISOString().slice(0, 10)])
@@ -62,6 +81,7 @@ describe("ingest from SparkPost, Postmark and SendGrid", () => {
         const r = toSparkpostEvent(e);
         return r ? [r] : [];
       }),
+      metricsRows: sparkpostMetrics(events),
       faults: [
         { kind: "rate-limit", request: 2, retryAfter: "3" },
         { kind: "server-error", request: 5 },
@@ -107,12 +127,13 @@ describe("ingest from SparkPost, Postmark and SendGrid", () => {
     await Promise.all([sparkpost?.stop(), postmark?.stop()]);
   });
 
+  const logs: string[] = [];
   const ingest = (): Promise<SourceRunResult[]> =>
     runIngest(config.sources, {
       store,
       secrets,
       now: () => now,
-      log: () => undefined,
+      log: (l) => logs.push(l),
       sqsQueue: () => {
         throw new Error("no SES source here");
       },
@@ -143,6 +164,10 @@ describe("ingest from SparkPost, Postmark and SendGrid", () => {
     expect(sleeps).toContain(2000);
     for (const id of ["sparkpost-us", "postmark"])
       expect((await readCursor(store, id))?.position).toBe(new Date(now.getTime() - HOUR).toISOString());
+    // SparkPost's own per-domain metrics agree with what was ingested, except the domain they were doctored for.
+    const summary = logs.find((l) => l.includes("cross-check with SparkPost's metrics"));
+    expect(summary).toMatch(/19 of 20 busiest domain\(s\) agree within 10%/);
+    expect(logs.filter((l) => /cross-check: .*attempt\(s\) ingested/.test(l))).toHaveLength(1);
   });
 
   it("adds nothing on a second run", async () => {
