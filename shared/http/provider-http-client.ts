@@ -38,6 +38,9 @@ export interface ProviderHttpOptions {
   readonly secrets?: readonly string[];
   /** What a 401/403 means for this provider, appended to the error ("check the refresh token"). */
   readonly authHint?: string;
+  /** How messages name the credential and a body: "API key", "page" (default "credential", "response"). */
+  readonly credentialName?: string;
+  readonly bodyName?: string;
 }
 
 export interface ProviderRequest<T> {
@@ -115,14 +118,14 @@ export class ProviderHttpClient {
         try {
           return { status, text, value: req.parse(text, status) };
         } catch (e) {
-          lastProblem = `malformed response (${this.redact(e instanceof Error ? e.message : String(e))})`;
+          lastProblem = `malformed ${this.options.bodyName ?? "response"} (${this.redact(e instanceof Error ? e.message : String(e))})`;
           if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
           continue;
         }
       }
       if (status === 401 || status === 403) {
         throw new ProviderFetchError(
-          `${provider} refused the credential (HTTP ${status}) for ${shown}${this.options.authHint ? `: ${this.options.authHint}` : ""}`,
+          `${provider} refused the ${this.options.credentialName ?? "credential"} (HTTP ${status}) for ${shown}${this.options.authHint ? `: ${this.options.authHint}` : ""}`,
           "auth",
           shown,
           status,

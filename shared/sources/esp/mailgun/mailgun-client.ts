@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { parseRetryAfter } from "../../../http/provider-http-client.ts";
+import {
+  ProviderFetchError,
+  ProviderHttpClient,
+  parseRetryAfter,
+} from "../../../http/provider-http-client.ts";
 
 export { parseRetryAfter };
 
@@ -75,12 +79,7 @@ export const MAILGUN_BASE_URLS: Readonly<Record<MailgunRegion, string>> = {
   eu: "https://api.eu.mailgun.net",
 };
 
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_ATTEMPTS = 5;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30_000;
-// A Retry-After beyond this is not waited out inside one Lambda run: the attempt budget decides instead.
-const RETRY_AFTER_CAP_MS = 60_000;
 const DEFAULT_EVENTS_FILTER = "delivered OR failed OR rejected OR complained";
 const DEFAULT_LOG_EVENTS = ["delivered", "failed", "rejected", "complained"] as const;
 
@@ -101,20 +100,24 @@ interface Fetched<T> {
 export class MailgunClient {
   private readonly baseUrl: URL;
   private readonly authorization: string;
-  private readonly timeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly fetchFn: typeof fetch;
+  private readonly http: ProviderHttpClient;
 
-  constructor(private readonly options: MailgunClientOptions) {
+  constructor(options: MailgunClientOptions) {
     this.baseUrl = new URL(options.baseUrl ?? MAILGUN_BASE_URLS[options.region]);
     this.authorization = `Basic ${Buffer.from(`api:${options.apiKey}`).toString("base64")}`;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
-    this.fetchFn = options.fetch ?? fetch;
+    this.http = new ProviderHttpClient({
+      provider: "Mailgun",
+      credentialName: "API key",
+      bodyName: "page",
+      authHint: "check the key and its scope (an account key, not a sending key)",
+      // An echoed key (some proxies do) must not reach logs through an error message.
+      secrets: [options.apiKey, this.authorization],
+      maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
   /**
@@ -229,7 +232,8 @@ export class MailgunClient {
   }
 
   /**
-   * One page with retries: a GET, or a POST of `jsonBody`. A 2xx body must parse as JSON, match `schema` and pass
+   * One page with retries (ProviderHttpClient: Retry-After on 429, backoff on 5xx, network errors, timeouts and
+   * malformed pages): a GET, or a POST of `jsonBody`. A 2xx body must parse as JSON, match `schema` and pass
    * `problem` (null: fine), else it is a malformed page and counts as a failed attempt.
    */
   private async request<S extends z.ZodType>(
@@ -238,105 +242,34 @@ export class MailgunClient {
     schema: S,
     problem: (page: z.infer<S>) => string | null,
   ): Promise<Fetched<z.infer<S>>> {
-    const shown = redact(url);
-    let lastStatus: number | null = null;
-    let lastProblem = "";
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      let status: number;
-      let text: string;
-      let retryAfter: string | null;
-      try {
-        const headers: Record<string, string> = {
+    try {
+      const r = await this.http.request({
+        url,
+        method: jsonBody === null ? "GET" : "POST",
+        headers: {
           Authorization: this.authorization,
-          Accept: "application/json",
-        };
-        if (jsonBody !== null) headers["Content-Type"] = "application/json";
-        const res = await this.fetchFn(url, {
-          method: jsonBody === null ? "GET" : "POST",
-          headers,
-          ...(jsonBody === null ? {} : { body: jsonBody }),
-          // A redirect could carry the key elsewhere; Mailgun's API does not redirect.
-          redirect: "manual",
-          // Covers the body too: a response that stalls mid-body is cut like one that never starts.
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        status = res.status;
-        retryAfter = res.headers.get("retry-after");
-        text = await res.text();
-      } catch (e) {
-        lastStatus = null;
-        lastProblem = describeNetworkError(e, this.timeoutMs);
-        if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
-        continue;
-      }
-      lastStatus = status;
-      if (status >= 200 && status < 300) {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          lastProblem = "malformed page (not JSON)";
-          if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
-          continue;
-        }
-        const parsed = schema.safeParse(json);
-        const why = parsed.success ? problem(parsed.data) : "no items array";
-        if (parsed.success && why === null) return { text, page: parsed.data };
-        lastProblem = `malformed page (${why})`;
-        if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
-        continue;
-      }
-      if (status === 401 || status === 403) {
-        throw new MailgunFetchError(
-          `Mailgun refused the API key (HTTP ${status}) for ${shown}: check the key and its scope (an account key, not a sending key)`,
-          "auth",
-          shown,
-          status,
-          attempt,
-        );
-      }
-      if (status === 429) {
-        lastProblem = "rate limited (HTTP 429)";
-        if (attempt < this.maxAttempts) {
-          await this.sleep(
-            Math.min(parseRetryAfter(retryAfter, Date.now()) ?? this.backoff(attempt), RETRY_AFTER_CAP_MS),
-          );
-        }
-        continue;
-      }
-      if (status >= 500) {
-        lastProblem = `server error (HTTP ${status})`;
-        if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
-        continue;
-      }
-      throw new MailgunFetchError(
-        `Mailgun answered HTTP ${status} for ${shown}: ${this.excerpt(text)}`,
-        "http",
-        shown,
-        status,
-        attempt,
-      );
+          ...(jsonBody === null ? {} : { "Content-Type": "application/json" }),
+        },
+        ...(jsonBody === null ? {} : { body: jsonBody }),
+        parse: (text) => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            throw new Error("not JSON");
+          }
+          const parsed = schema.safeParse(json);
+          const why = parsed.success ? problem(parsed.data) : "no items array";
+          if (!parsed.success || why !== null) throw new Error(why ?? "no items array");
+          return parsed.data as z.infer<S>;
+        },
+      });
+      return { text: r.text, page: r.value };
+    } catch (e) {
+      if (e instanceof ProviderFetchError)
+        throw new MailgunFetchError(e.message, e.kind, e.url, e.status, e.attempts);
+      throw e;
     }
-    throw new MailgunFetchError(
-      `Mailgun request failed after ${this.maxAttempts} attempts: ${shown} (last status ${lastStatus ?? "none"}: ${lastProblem})`,
-      "exhausted",
-      shown,
-      lastStatus,
-      this.maxAttempts,
-    );
-  }
-
-  /** Full jitter: uniform in [0, min(cap, base · 2^(attempt-1))). */
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    return Math.floor(this.random() * ceiling);
-  }
-
-  private excerpt(body: string): string {
-    const key = this.options.apiKey;
-    // An echoed key (some proxies do) must not reach logs through an error message.
-    const clean = key === "" ? body : body.split(key).join("***");
-    return JSON.stringify(clean.slice(0, 200));
   }
 }
 
@@ -359,12 +292,4 @@ function redact(url: URL): string {
   u.username = "";
   u.password = "";
   return u.href;
-}
-
-function describeNetworkError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) {
-    return `no complete response within ${timeoutMs} ms`;
-  }
-  const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : "";
-  return `network error (${e instanceof Error ? e.message : String(e)}${cause})`;
 }
