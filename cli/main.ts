@@ -9,6 +9,12 @@ import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/in
 import { runSample } from "./commands/sample.ts";
 import { suppressionsCommand, terminalConfirm } from "./commands/suppressions.ts";
 
+// A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 const program = new Command()
   .name("bounce-radar")
   .description(
@@ -85,6 +91,11 @@ The folder is refused if it holds anything the demo did not write.`,
       { out: (l) => process.stdout.write(`${l}\n`), err: stderrLine, progressStream: process.stderr },
     );
     for (const line of formatDemoSummary(result)) process.stdout.write(`${line}\n`);
+    const recipientSide = result.report.incidents.find((i) => i.alert && i.side === "recipient");
+    if (recipientSide)
+      process.stdout.write(
+        `Wrongly suppressed: bounce-radar suppressions --data ${opts.data} --incident ${recipientSide.id}\n`,
+      );
   });
 
 program
