@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import { z } from "zod";
+import * as z from "zod";
 import { BounceInputSchema, classifyBounceCached } from "../../shared/domain/classify/index.ts";
 
 /** One input line: the classifier's fields, with `code` also accepted as a numeric string; other fields pass through. */

@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { z } from "zod";
+import * as z from "zod";
 import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
 import { receiveSendgridWebhook } from "../../shared/pipeline/webhook/receive-sendgrid-webhook.ts";
 import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";

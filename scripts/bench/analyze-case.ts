@@ -5,7 +5,7 @@
  *   node bin/run-ts.js scripts/bench/analyze-case.ts --organisations N --store DIR --gateways FILE
  */
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { type GatewayResolver, runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { emitResult, positiveIntFlag, progress, requiredFlag } from "./case-io.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** What each case process prints; the orchestrator parses it with these, never trusting a child's JSON. */
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The jobs the stack schedules, one function each. */
 export const JOBS = ["ingest-events", "ingest-reputation", "analyze"] as const;

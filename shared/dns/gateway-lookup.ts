@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { GatewayId } from "../domain/gateways/catalogue.ts";
 import { gatewayOfMxHosts, normaliseHost } from "../domain/gateways/gateway-of-mx-host.ts";
 import { normaliseDomain, organisationOf } from "../domain/organisations/organisation-of.ts";

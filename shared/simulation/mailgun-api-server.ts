@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * A local Mailgun speaking the two pull contracts of esp-apis.md §2.2 and §2.4 over real HTTP:

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ObjectStore } from "./object-store.ts";
 
 // Only the expiry decides; the holder is for people reading the object (older leases named it runId).

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 
 /*
  * A local SQS queue speaking the wire protocol @aws-sdk/client-sqs v3 uses today: AWS JSON 1.0

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Incident, IncidentSchema, type Report, VerdictSchema } from "../report/report-schema.ts";
 
 /** Which incidents page someone, and how often (part of the configuration). */

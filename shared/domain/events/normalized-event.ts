@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ClassificationSchema, EspClassSchema } from "../classify/taxonomy.ts";
 
 /** The providers bounce-radar reads events from. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Recipient-side mail gateways and hosted mailbox platforms bounce-radar recognises.

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** One block-list check of one sending IP or domain, as stored under reputation/ and shown in reports. */
 export const ReputationObservationSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Reputation sources other than block lists, each an adapter in shared/sources/reputation/. */
 export const SIGNAL_SOURCES = ["postmaster", "snds", "ses", "sendgrid", "sparkpost", "auth"] as const;

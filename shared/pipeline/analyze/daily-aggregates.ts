@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { finalEvents, outcomeOf } from "../../domain/analysis/outcomes.ts";
 import { type NormalizedEvent, SourceSchema } from "../../domain/events/normalized-event.ts";
 import { keys } from "../../store/keys.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { keys } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 

@@ -1,5 +1,5 @@
 import { gunzipSync } from "node:zlib";
-import { z } from "zod";
+import * as z from "zod";
 import type { SendgridSourceConfig } from "../../config.ts";
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { mapSendgridEvent } from "../../sources/esp/sendgrid/map-sendgrid-event.ts";

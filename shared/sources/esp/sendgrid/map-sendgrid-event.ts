@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { z } from "zod";
+import * as z from "zod";
 import type { EspClass } from "../../../domain/classify/taxonomy.ts";
 import {
   type EventType,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type ProviderEvent, ProviderEventSchema } from "../../../domain/events/normalized-event.ts";
 import { domainOfAddress } from "../../../domain/organisations/organisation-of.ts";
 import { jsonBody, ProviderHttpClient } from "../../../http/provider-http-client.ts";

@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 
 /** One received queue message. `receiptHandle` is what deletes it; it changes on every redelivery. */
 export interface SqsMessage {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { jsonBody, ProviderFetchError, ProviderHttpClient } from "../../../http/provider-http-client.ts";
 import {
   SPARKPOST_BASE_URLS,
