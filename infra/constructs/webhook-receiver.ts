@@ -20,8 +20,9 @@ export interface WebhookReceiverProps {
 /**
  * An ESP's push endpoint: a small function behind a public function URL (the ESP cannot sign with SigV4, so
  * the function checks the ESP's own signature before storing anything). Its role may only write verified
- * batches under one raw/ prefix and log to its own group; concurrency is capped so a flood cannot run up
- * the bill or starve the account.
+ * batches under one raw/ prefix and log to its own group. Concurrency is not reserved: on a new account a
+ * reservation can fail the deployment (AWS keeps 10 unreserved), and a request that fails the signature
+ * check costs a few milliseconds.
  */
 export class WebhookReceiver extends Construct {
   readonly fn: NodejsFunction;
