@@ -16,17 +16,11 @@ const SecretName = z
   );
 const SourceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes");
 
-export const MailgunSourceConfigSchema = z.strictObject({
-  id: SourceId,
-  provider: z.literal("mailgun"),
-  region: z.enum(["us", "eu"]).default("us"),
-  /** `events` = GET /v3/{domain}/events (per domain); `logs` = POST /v1/analytics/logs (account-wide). */
-  api: z.enum(["events", "logs"]).default("events"),
-  domains: z.array(z.string().min(1)).default([]),
-  apiKeySecret: SecretName,
+/** A pull API read in time windows behind a moving cursor (Mailgun, Postmark, SparkPost). */
+const windowedPull = {
   /** Where the first run starts when there is no cursor yet. */
   startAt: z.iso.datetime({ offset: true }).optional(),
-  /** Mailgun indexes events out of order: never read closer to now than this. */
+  /** Providers index events late: never read closer to now than this. */
   lagMinutes: z
     .number()
     .int()
@@ -50,6 +44,18 @@ export const MailgunSourceConfigSchema = z.strictObject({
   /** Override for proxies and tests. */
   baseUrl: z.url().optional(),
   timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+};
+
+export const MailgunSourceConfigSchema = z.strictObject({
+  id: SourceId,
+  provider: z.literal("mailgun"),
+  region: z.enum(["us", "eu"]).default("us"),
+  /** `events` = GET /v3/{domain}/events (per domain); `logs` = POST /v1/analytics/logs (account-wide). */
+  api: z.enum(["events", "logs"]).default("events"),
+  domains: z.array(z.string().min(1)).default([]),
+  apiKeySecret: SecretName,
+  // Mailgun indexes events out of order: the lag and overlap defaults allow for it.
+  ...windowedPull,
 });
 
 export const SesSourceConfigSchema = z.strictObject({
@@ -65,35 +71,6 @@ export const SesSourceConfigSchema = z.strictObject({
   /** Override for tests. */
   endpoint: z.url().optional(),
 });
-
-/** A pull API read in time windows behind a moving cursor (Postmark, SparkPost). */
-const windowedPull = {
-  /** Where the first run starts when there is no cursor yet. */
-  startAt: z.iso.datetime({ offset: true }).optional(),
-  /** Providers index events late: never read closer to now than this. */
-  lagMinutes: z
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 60)
-    .default(30),
-  /** Re-read this much behind the cursor and deduplicate. */
-  overlapMinutes: z
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 60)
-    .default(30),
-  windowMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60)
-    .default(60),
-  /** Override for proxies and tests. */
-  baseUrl: z.url().optional(),
-  timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
-};
 
 /**
  * SendGrid has no pull API for events: its Event Webhook posts to the stack's receiver (a Lambda function URL
