@@ -1,3 +1,4 @@
+import * as z from "zod";
 import type { ProviderEvent } from "../../domain/events/normalized-event.ts";
 
 /**
@@ -39,3 +40,10 @@ export const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?
 
 /** An RFC 3463 enhanced status code, whole. */
 export const ENHANCED_STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/;
+
+/** A descriptive string field: kept when it is a non-empty string, null otherwise (absent included). */
+export const optionalText = z
+  .unknown()
+  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
+  .optional()
+  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));

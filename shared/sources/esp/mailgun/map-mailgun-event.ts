@@ -13,6 +13,7 @@ import {
   ISO_INSTANT,
   type MappedRecord,
   mapRecordSafely,
+  optionalText,
   RecordError,
 } from "../provider-record.ts";
 
@@ -24,13 +25,6 @@ import {
  * Fields the verdict rests on (recipient, severity, reason) are checked strictly; descriptive fields (MX
  * host, IP, message id, tags) are read leniently so an oddly typed one never quarantines a bounce.
  */
-
-/** A descriptive string field: kept when it is a non-empty string, null otherwise (absent included). */
-const optionalText = z
-  .unknown()
-  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
-  .optional()
-  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));
 
 const DeliveryStatusSchema = z.looseObject({
   // Mailgun sends an int; a numeric string is accepted, anything else is "no code".

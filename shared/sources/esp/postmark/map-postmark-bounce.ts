@@ -12,6 +12,7 @@ import {
   ISO_INSTANT,
   type MappedRecord,
   mapRecordSafely,
+  optionalText,
   RecordError,
 } from "../provider-record.ts";
 
@@ -87,13 +88,6 @@ const BOUNCE_RECORD_TYPES: ReadonlySet<string> = new Set(["Bounce", "SpamComplai
 // Outside 2000..2100 a timestamp is garbage, not a Postmark time.
 const MIN_MS = Date.UTC(2000, 0, 1);
 const MAX_MS = Date.UTC(2100, 0, 1);
-
-/** A descriptive string field: kept when it is a non-empty string, null otherwise (absent included). */
-const optionalText = z
-  .unknown()
-  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
-  .optional()
-  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));
 
 const BounceSchema = z.looseObject({
   RecordType: z.string().nullish(),

@@ -13,6 +13,7 @@ import {
   formatPath,
   type MappedRecord,
   mapRecordSafely,
+  optionalText,
   RecordError,
 } from "../provider-record.ts";
 
@@ -22,13 +23,6 @@ import {
  * read leniently, since custom args are merged into the top level and may shadow or oddly type a field we
  * only describe with (category, ip, pool). Only the fields the verdict rests on quarantine a record.
  */
-
-/** A descriptive string field: kept when it is a non-empty string, null otherwise (absent included). */
-const optionalText = z
-  .unknown()
-  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
-  .optional()
-  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));
 
 const EventSchema = z.looseObject({
   event: z.string().min(1, "empty"),

@@ -13,6 +13,7 @@ import {
   ISO_INSTANT,
   type MappedRecord,
   mapRecordSafely,
+  optionalText,
   RecordError,
   type RecordMapper,
 } from "../provider-record.ts";
@@ -36,13 +37,6 @@ import { ESP_CLASS_OF_CATEGORY, sparkpostBounceClass } from "./bounce-classes.ts
  *   delivery (its limits, suppression list, template failure; §4.9), so they stay out of bounce rates.
  *   Engagement, relay, A/B and ingest events → no events. Any other type is quarantined, so a new one shows.
  */
-
-/** A descriptive string field: kept when a non-empty string, null otherwise (absent included). */
-const optionalText = z
-  .unknown()
-  // zod 4 fails a missing key on a bare transformed unknown: `.optional()` lets absence reach the transform.
-  .optional()
-  .transform((v) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null));
 
 const EventSchema = z.looseObject({
   type: z.string().min(1, "empty"),
