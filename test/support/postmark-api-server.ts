@@ -5,6 +5,7 @@ import {
   fromEasternWallClock,
   toEasternWallClock,
 } from "../../shared/sources/esp/postmark/eastern-time.ts";
+import { drain, sendJson } from "./http-helpers.ts";
 
 /*
  * A local Postmark speaking the pull contracts of esp-apis.md §3 over real HTTP:
@@ -107,7 +108,7 @@ export async function startPostmarkApiServer(options: PostmarkServerOptions): Pr
     const faultAt = faults.findIndex((f) => f.path === undefined || url.pathname.startsWith(f.path));
     if (faultAt >= 0) {
       const [fault] = faults.splice(faultAt, 1);
-      if (fault) return send(res, fault.status, fault.body ?? faultBody(fault.status), fault.headers);
+      if (fault) return sendJson(res, fault.status, fault.body ?? faultBody(fault.status), fault.headers);
     }
     if (token === undefined || token === "") {
       return error(res, 401, ERROR_BAD_TOKEN, "No Server API token was supplied in the HTTP headers.");
@@ -123,7 +124,7 @@ export async function startPostmarkApiServer(options: PostmarkServerOptions): Pr
     if (method === "GET" && one) {
       const b = byId.get(one[1] ?? "");
       return b
-        ? send(res, 200, JSON.stringify(b))
+        ? sendJson(res, 200, JSON.stringify(b))
         : error(res, 422, ERROR_BOUNCE_NOT_FOUND, "Bounce not found.");
     }
     const activate = /^\/bounces\/(\d+)\/activate$/.exec(path);
@@ -136,7 +137,7 @@ export async function startPostmarkApiServer(options: PostmarkServerOptions): Pr
         return error(res, 422, ERROR_NOT_ACTIVATABLE, "This bounce cannot be activated.");
       }
       b.Inactive = false;
-      return send(res, 200, JSON.stringify({ Message: "OK", Bounce: b }));
+      return sendJson(res, 200, JSON.stringify({ Message: "OK", Bounce: b }));
     }
     return error(res, 404, 0, `No such endpoint: ${method} ${path}`);
   }
@@ -172,7 +173,7 @@ export async function startPostmarkApiServer(options: PostmarkServerOptions): Pr
         (status === null || String(record.Status ?? "").toLowerCase() === status.toLowerCase()),
     );
     const page = matching.slice(offset, offset + count).map((m) => m.record);
-    return send(res, 200, JSON.stringify({ TotalCount: matching.length, [key]: page }));
+    return sendJson(res, 200, JSON.stringify({ TotalCount: matching.length, [key]: page }));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -260,33 +261,10 @@ function faultBody(status: number): string {
 }
 
 function error(res: ServerResponse, status: number, code: number, message: string): number {
-  return send(res, status, JSON.stringify({ ErrorCode: code, Message: message }));
+  return sendJson(res, status, JSON.stringify({ ErrorCode: code, Message: message }));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Readonly<Record<string, string>> = {},
-): number {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-  return status;
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.on("data", () => {});
-    req.on("end", resolve);
-    req.on("error", reject);
-  });
 }

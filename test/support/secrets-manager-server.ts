@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "./http-helpers.ts";
 
 /*
  * A local Secrets Manager speaking the JSON 1.1 protocol @aws-sdk/client-secrets-manager v3 uses for
@@ -130,13 +131,4 @@ function send(res: ServerResponse, reply: Reply): void {
     "x-amzn-requestid": "00000000-0000-4000-8000-000000000000",
   });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drain, sendJson } from "./http-helpers.ts";
 
 /*
  * A local SendGrid v3 Suppressions API (esp-apis.md §1.7) on 127.0.0.1: GET /v3/suppression/{bounces,blocks}
@@ -124,12 +125,12 @@ export async function startSendgridApiServer(options: SendgridApiServerOptions):
     const fault = takeFault(method, url.pathname);
     if (fault) return { status: sendFault(res, fault), fault: fault.kind };
     if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      return { status: send(res, 401, errors(null, "authorization required")), fault: null };
+      return { status: sendJson(res, 401, errors(null, "authorization required")), fault: null };
     }
     const list = LIST_PATH.exec(url.pathname);
     if (list) {
       if (method !== "GET")
-        return { status: send(res, 405, errors(null, "method not allowed")), fault: null };
+        return { status: sendJson(res, 405, errors(null, "method not allowed")), fault: null };
       return { status: listPage(req, url, res, list[1] as SuppressionKind), fault: null };
     }
     const item = ITEM_PATH.exec(url.pathname);
@@ -146,26 +147,27 @@ export async function startSendgridApiServer(options: SendgridApiServerOptions):
         res.end();
         return { status, fault: null };
       }
-      return { status: send(res, 404, errors("email", "email not found")), fault: null };
+      return { status: sendJson(res, 404, errors("email", "email not found")), fault: null };
     }
-    return { status: send(res, 404, errors(null, "resource not found")), fault: null };
+    return { status: sendJson(res, 404, errors(null, "resource not found")), fault: null };
   }
 
   function listPage(req: IncomingMessage, url: URL, res: ServerResponse, kind: SuppressionKind): number {
     // SendGrid: the bounces endpoint requires Accept: application/json.
     if (kind === "bounces" && !(req.headers.accept ?? "").includes("application/json")) {
-      return send(res, 406, errors(null, "Accept: application/json required"));
+      return sendJson(res, 406, errors(null, "Accept: application/json required"));
     }
     const q = url.searchParams;
     const ints: Record<string, number | undefined> = {};
     for (const name of ["start_time", "end_time", "limit", "offset"]) {
       const v = q.get(name);
       if (v === null) continue;
-      if (!/^\d+$/.test(v)) return send(res, 400, errors(name, `${name} must be a non-negative integer`));
+      if (!/^\d+$/.test(v)) return sendJson(res, 400, errors(name, `${name} must be a non-negative integer`));
       ints[name] = Number(v);
     }
     const limit = ints.limit ?? 500;
-    if (limit < 1 || limit > 500) return send(res, 400, errors("limit", "limit must be between 1 and 500"));
+    if (limit < 1 || limit > 500)
+      return sendJson(res, 400, errors("limit", "limit must be between 1 and 500"));
     const offset = options.ignoreOffset ? 0 : (ints.offset ?? 0);
     const start = ints.start_time ?? 0;
     const end = ints.end_time ?? Number.MAX_SAFE_INTEGER;
@@ -174,7 +176,7 @@ export async function startSendgridApiServer(options: SendgridApiServerOptions):
       // Newest first, then by address: a stable order, so offsets page it exactly.
       .sort((a, b) => b.created - a.created || (a.email < b.email ? -1 : a.email > b.email ? 1 : 0))
       .slice(offset, offset + limit);
-    return send(res, 200, JSON.stringify(rows));
+    return sendJson(res, 200, JSON.stringify(rows));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -203,38 +205,15 @@ function sendFault(res: ServerResponse, fault: SendgridApiFault): number {
       const reset = fault.reset === undefined ? String(Math.floor(Date.now() / 1000) + 1) : fault.reset;
       if (retryAfter !== null) headers["retry-after"] = retryAfter;
       if (reset !== null) headers["x-ratelimit-reset"] = reset;
-      return send(res, 429, errors(null, "too many requests"), headers);
+      return sendJson(res, 429, errors(null, "too many requests"), headers);
     }
     case "server-error":
-      return send(res, fault.status ?? 500, errors(null, "internal error"));
+      return sendJson(res, fault.status ?? 500, errors(null, "internal error"));
     case "malformed":
-      return send(res, 200, '[{"created": 1717000000, "email": "trunc');
+      return sendJson(res, 200, '[{"created": 1717000000, "email": "trunc');
   }
 }
 
 function errors(field: string | null, message: string): string {
   return JSON.stringify({ errors: [{ field, message }] });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Readonly<Record<string, string>> = {},
-): number {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-  return status;
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.on("data", () => {});
-    req.on("end", resolve);
-    req.on("error", reject);
-  });
 }

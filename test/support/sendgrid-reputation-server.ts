@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drain, sendJson } from "./http-helpers.ts";
 
 /*
  * A local SendGrid v3 API for the reputation reads (reputation-sources.md §4.2): GET /v3/user/account
@@ -74,13 +75,13 @@ export async function startSendgridReputationServer(options: {
     if (fault) {
       const body =
         fault.body ?? JSON.stringify({ errors: [{ field: null, message: `injected ${fault.status}` }] });
-      return send(res, fault.status, body, fault.headers);
+      return sendJson(res, fault.status, body, fault.headers);
     }
     if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      return send(res, 401, errors(null, "authorization required"));
+      return sendJson(res, 401, errors(null, "authorization required"));
     }
-    if (req.method !== "GET") return send(res, 405, errors(null, "method not allowed"));
-    if (url.pathname === "/v3/user/account") return send(res, 200, JSON.stringify(account));
+    if (req.method !== "GET") return sendJson(res, 405, errors(null, "method not allowed"));
+    if (url.pathname === "/v3/user/account") return sendJson(res, 200, JSON.stringify(account));
     if (url.pathname === "/v3/engagementquality/scores") {
       const from = url.searchParams.get("from");
       const to = url.searchParams.get("to");
@@ -89,16 +90,17 @@ export async function startSendgridReputationServer(options: {
         ["to", to],
       ] as const) {
         if (v === null)
-          return send(res, 400, errors(name, `failed to parse request: "${name}" must be provided`));
-        if (!DATE.test(v)) return send(res, 400, errors(name, `failed to parse request: "${name}" invalid`));
+          return sendJson(res, 400, errors(name, `failed to parse request: "${name}" must be provided`));
+        if (!DATE.test(v))
+          return sendJson(res, 400, errors(name, `failed to parse request: "${name}" invalid`));
       }
       if ((from as string) > (to as string)) {
-        return send(res, 400, errors("to", 'failed to parse request: "from" cannot come after "to"'));
+        return sendJson(res, 400, errors("to", 'failed to parse request: "from" cannot come after "to"'));
       }
-      if ("status" in seq) return send(res, 202, "");
-      return send(res, 200, JSON.stringify({ result: seq.result }));
+      if ("status" in seq) return sendJson(res, 202, "");
+      return sendJson(res, 200, JSON.stringify({ result: seq.result }));
     }
-    return send(res, 404, errors(null, "resource not found"));
+    return sendJson(res, 404, errors(null, "resource not found"));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -125,27 +127,4 @@ export async function startSendgridReputationServer(options: {
 
 function errors(field: string | null, message: string): string {
   return JSON.stringify({ errors: [{ field, message }] });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Readonly<Record<string, string>> = {},
-): number {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-  return status;
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.on("data", () => {});
-    req.on("end", resolve);
-    req.on("error", reject);
-  });
 }

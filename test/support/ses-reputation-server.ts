@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloudWatchClient, type CloudWatchClientConfig } from "@aws-sdk/client-cloudwatch";
 import { SESv2Client, type SESv2ClientConfig } from "@aws-sdk/client-sesv2";
+import { readBody } from "./http-helpers.ts";
 
 /*
  * One local endpoint for the two AWS calls the SES reputation source makes, each in the wire protocol its
@@ -282,13 +283,4 @@ function sendRestError(res: ServerResponse, fault: AwsFault): number {
 
 function sendJsonError(res: ServerResponse, contentType: string, fault: AwsFault): number {
   return sendJson(res, fault.status, contentType, { __type: fault.type, message: fault.message });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SNSClient, type SNSClientConfig } from "@aws-sdk/client-sns";
+import { readBody } from "./http-helpers.ts";
 
 /*
  * A local SNS endpoint speaking the wire protocol @aws-sdk/client-sns v3 uses for Publish: AWS Query
@@ -178,13 +179,4 @@ function send(res: ServerResponse, status: number, xml: string): void {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drain, sendJson } from "./http-helpers.ts";
 
 /*
  * A local SparkPost speaking the Events and Metrics contracts of esp-apis.md §4.2 and §4.5 over real HTTP:
@@ -116,7 +117,7 @@ export async function startSparkpostApiServer(
           handle(req, res);
         } catch (e) {
           // A bug in the fake shows as a 500 with its message, not a hung test.
-          if (!res.headersSent) send(res, 500, errors(String(e), "9999"));
+          if (!res.headersSent) sendJson(res, 500, errors(String(e), "9999"));
         }
       },
       () => res.destroy(),
@@ -137,7 +138,7 @@ export async function startSparkpostApiServer(
     log.push(entry);
     const answer = (status: number, body: string, headers: Record<string, string> = {}) => {
       entry.status = status;
-      send(res, status, body, headers);
+      sendJson(res, status, body, headers);
     };
     try {
       if (!entry.authorized) throw new ApiError(401, "Unauthorized.", "1100", "Invalid API key");
@@ -292,21 +293,4 @@ export async function startSparkpostApiServer(
 
 function errors(message: string, code: string, description?: string): string {
   return JSON.stringify({ errors: [{ message, code, ...(description ? { description } : {}) }] });
-}
-
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.on("data", () => {});
-    req.on("end", resolve);
-    req.on("error", reject);
-  });
 }

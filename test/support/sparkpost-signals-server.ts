@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drain, sendJson } from "./http-helpers.ts";
 
 /*
  * A local SparkPost Signals health-score endpoint, shaped after what SparkPost's own web app (2web2ui) calls
@@ -77,15 +78,15 @@ export async function startSparkpostSignalsServer(options: {
   function answer(req: IncomingMessage, url: URL, res: ServerResponse): number {
     const fault = faults.shift();
     if (fault)
-      return send(res, fault.status, fault.body ?? errors(`injected ${fault.status}`), fault.headers);
-    if (req.headers.authorization !== options.apiKey) return send(res, 401, errors("Unauthorized."));
+      return sendJson(res, fault.status, fault.body ?? errors(`injected ${fault.status}`), fault.headers);
+    if (req.headers.authorization !== options.apiKey) return sendJson(res, 401, errors("Unauthorized."));
     if (req.method !== "GET" || url.pathname !== SIGNALS_HEALTH_PATH || !enabled) {
-      return send(res, 404, errors("resource not found", "1600"));
+      return sendJson(res, 404, errors("resource not found", "1600"));
     }
     const from = url.searchParams.get("from") ?? "";
     const to = url.searchParams.get("to") ?? "";
     if (!DATE.test(from) || !DATE.test(to) || from > to) {
-      return send(res, 400, errors("from and to must be dates, from not after to", "1300"));
+      return sendJson(res, 400, errors("from and to must be dates, from not after to", "1300"));
     }
     const limit = Math.min(Number(url.searchParams.get("limit") ?? 10), maxPageSize);
     const offset = Number(url.searchParams.get("offset") ?? 0);
@@ -108,7 +109,7 @@ export async function startSparkpostSignalsServer(options: {
       };
     });
     const page = data.slice(offset, offset + limit);
-    return send(res, 200, JSON.stringify({ results: { total_count: data.length, data: page } }));
+    return sendJson(res, 200, JSON.stringify({ results: { total_count: data.length, data: page } }));
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -135,27 +136,4 @@ export async function startSparkpostSignalsServer(options: {
 
 function errors(message: string, code?: string): string {
   return JSON.stringify({ errors: [{ message, ...(code ? { code } : {}) }] });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Readonly<Record<string, string>> = {},
-): number {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-  return status;
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.on("data", () => {});
-    req.on("end", resolve);
-    req.on("error", reject);
-  });
 }

@@ -10,3 +10,18 @@ export interface ReputationSource {
   readonly id: SignalSource;
   collect(now: Date): Promise<ReputationSignal[]>;
 }
+
+/** A source's `lookbackDays` option, checked: an integer from 1 to `max`. */
+export function lookbackDaysOption(
+  value: number | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const days = value ?? fallback;
+  if (!Number.isInteger(days) || days < 1 || days > max) {
+    throw new RangeError(
+      `lookbackDays must be an integer in [1, ${max === Number.MAX_SAFE_INTEGER ? "∞" : max}], got ${value}`,
+    );
+  }
+  return days;
+}

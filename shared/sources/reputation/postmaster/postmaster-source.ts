@@ -10,7 +10,7 @@ import {
 } from "../../../domain/reputation/postmaster-thresholds.ts";
 import type { ReputationSignal } from "../../../domain/reputation/reputation-signal.ts";
 import { jsonBody, ProviderHttpClient } from "../../../http/provider-http-client.ts";
-import type { ReputationSource } from "../reputation-source.ts";
+import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
 import {
   exchangeRefreshToken,
   GOOGLE_TOKEN_URL,
@@ -125,10 +125,7 @@ export class PostmasterSource implements ReputationSource {
   private readonly http: GoogleHttpOptions;
 
   constructor(private readonly options: PostmasterSourceOptions) {
-    this.lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
-    if (!Number.isInteger(this.lookbackDays) || this.lookbackDays < 1) {
-      throw new RangeError(`lookbackDays must be a positive integer, got ${options.lookbackDays}`);
-    }
+    this.lookbackDays = lookbackDaysOption(options.lookbackDays, DEFAULT_LOOKBACK_DAYS);
     this.baseUrl = options.baseUrl ?? POSTMASTER_BASE_URL;
     this.tokenUrl = options.tokenUrl ?? GOOGLE_TOKEN_URL;
     const { fetch, sleep, random, timeoutMs, maxAttempts } = options;

@@ -13,7 +13,7 @@ import {
   ProviderHttpClient,
   type ProviderHttpOptions,
 } from "../../../http/provider-http-client.ts";
-import type { ReputationSource } from "../reputation-source.ts";
+import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
 
 /*
  * SendGrid's own view of the sender (reputation-sources.md §4.2): the account's sender reputation
@@ -77,16 +77,7 @@ export class SendgridReputationSource implements ReputationSource {
   private readonly lookbackDays: number;
 
   constructor(private readonly options: SendgridReputationSourceOptions) {
-    this.lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
-    if (
-      !Number.isInteger(this.lookbackDays) ||
-      this.lookbackDays < 1 ||
-      this.lookbackDays > MAX_LOOKBACK_DAYS
-    ) {
-      throw new RangeError(
-        `lookbackDays must be an integer in [1, ${MAX_LOOKBACK_DAYS}], got ${options.lookbackDays}`,
-      );
-    }
+    this.lookbackDays = lookbackDaysOption(options.lookbackDays, DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS);
     this.baseUrl = options.baseUrl ?? SENDGRID_BASE_URLS[options.region];
     const { fetch, sleep, random, timeoutMs, maxAttempts } = options;
     this.client = new ProviderHttpClient({

@@ -10,7 +10,7 @@ import {
   ProviderHttpClient,
   type ProviderHttpOptions,
 } from "../../../http/provider-http-client.ts";
-import type { ReputationSource } from "../reputation-source.ts";
+import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
 
 /*
  * SparkPost Signals health score per sending domain per day (reputation-sources.md §4.3). SparkPost publishes
@@ -102,16 +102,7 @@ export class SparkpostHealthSource implements ReputationSource {
   private readonly lookbackDays: number;
 
   constructor(private readonly options: SparkpostHealthSourceOptions) {
-    this.lookbackDays = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
-    if (
-      !Number.isInteger(this.lookbackDays) ||
-      this.lookbackDays < 1 ||
-      this.lookbackDays > MAX_LOOKBACK_DAYS
-    ) {
-      throw new RangeError(
-        `lookbackDays must be an integer in [1, ${MAX_LOOKBACK_DAYS}], got ${options.lookbackDays}`,
-      );
-    }
+    this.lookbackDays = lookbackDaysOption(options.lookbackDays, DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS);
     this.baseUrl = options.baseUrl ?? SPARKPOST_BASE_URLS[options.region];
     const { fetch, sleep, random, timeoutMs, maxAttempts } = options;
     this.client = new ProviderHttpClient({
