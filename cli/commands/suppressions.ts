@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Config } from "../../shared/config.ts";
-import { maskAddress } from "../../shared/domain/analysis/outcomes.ts";
+import { maskAddress } from "../../shared/domain/text/safe-text.ts";
 import {
   findWronglySuppressed,
   type IncidentSuppressions,

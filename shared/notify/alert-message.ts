@@ -1,5 +1,5 @@
-import { maskAddress } from "../domain/analysis/outcomes.ts";
 import type { Incident } from "../domain/report/report-schema.ts";
+import { maskAddresses, redactSecrets, safeLine } from "../domain/text/safe-text.ts";
 import {
   formatConfidence,
   formatCount,
@@ -172,9 +172,12 @@ function baselineCounts(m: Incident["metrics"]): string {
     : "";
 }
 
-/** Masking and redaction run over the finished body too, so no field, present or future, can slip past. */
+/**
+ * Neutralising, masking and redaction run over the finished body too, so no field, present or future, can slip
+ * past: each line is made one inert line (line breaks a space, control and bidi characters visible escapes).
+ */
 function body(lines: readonly string[]): string {
-  return `${redactSecrets(maskAddresses(lines.map(stripControls).join("\n")), { opaque: false })}\n`;
+  return `${redactSecrets(maskAddresses(lines.map(safeLine).join("\n")), { opaque: false })}\n`;
 }
 
 function listWithMore(items: readonly string[], shown: number): string {
@@ -188,45 +191,11 @@ function domainsShort(domains: readonly string[]): string {
   return domains.length > 1 ? `${first} +${formatCount(domains.length - 1)}` : first;
 }
 
-// ---- text safety ----
+// ---- text safety (shared/domain/text/safe-text.ts) ----
 
-/** `j.doe@acme.com` -> `j***@acme.com`; already-masked addresses come back unchanged. */
-export function maskAddresses(text: string): string {
-  return text.replace(ADDRESS, (match: string) => maskAddress(match));
-}
-const ADDRESS =
-  /([\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)*[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)/gu;
-
-/**
- * Bounce texts and configured links are not ours: replace anything shaped like a credential (AWS keys,
- * presigned-URL signatures, key=value secrets, bearer tokens, long opaque tokens) with [redacted].
- */
-export function redactSecrets(text: string, opts: { readonly opaque?: boolean } = {}): string {
-  const named = text
-    .replace(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted]")
-    .replace(/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s]+/gi, "$1[redacted]")
-    .replace(
-      /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[:=]\s*)(?:(?:Bearer|Basic)\s+)?("[^"]*"|\S+)/gi,
-      "$1$2[redacted]",
-    )
-    .replace(/\bBearer\s+[\w.~+/-]+=*/gi, "Bearer [redacted]");
-  // Opaque tokens only in texts we did not write: report paths and URLs look opaque too.
-  if (opts.opaque === false) return named;
-  return named.replace(OPAQUE, (token) =>
-    /\d/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) ? "[redacted]" : token,
-  );
-}
-// 40+ base64 characters is the shape of an AWS secret key or a signing secret; needs all three classes above.
-const OPAQUE = /(?<![\w/+])[A-Za-z0-9+/]{40,}={0,2}(?![\w/+])/g;
-
-function stripControls(text: string): string {
-  // Bounce texts carry CR/LF and worse; one field stays one line.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ");
-}
-
+/** Outside text for one line of an alert: inert (see safeLine), addresses masked, secrets redacted. */
 function clean(text: string): string {
-  return redactSecrets(maskAddresses(stripControls(text))).trim();
+  return redactSecrets(maskAddresses(safeLine(text))).trim();
 }
 
 /** Untrusted text (bounce replies, evidence, actions): one line, cleaned, then shortened. */

@@ -366,15 +366,17 @@ function renderIncident(incident: Incident, n: number, windowDay: string, maxAdd
         ].join("")
       : '<p class="muted">No samples.</p>';
 
+  // One entry per address; masked ones may repeat (anna@ and anton@ both read a***@), shown once with a count.
   const suppressed = incident.wronglySuppressed;
-  const shown = suppressed.slice(0, maxAddresses);
+  const shown = [...tallyInOrder(suppressed)].slice(0, maxAddresses);
+  const shownCount = shown.reduce((a, [, n]) => a + n, 0);
   const wrongly =
     suppressed.length > 0
       ? [
           `<details class="suppressed"><summary>${escapeHtml(plural(suppressed.length, "address", "addresses"))} wrongly suppressed</summary>`,
-          `<ul class="addresses">${shown.map((a) => `<li>${clip(a, 80)}</li>`).join("")}</ul>`,
-          suppressed.length > shown.length
-            ? `<p class="note">Showing ${escapeHtml(formatCount(shown.length))} of ${escapeHtml(formatCount(suppressed.length))}; the full list is in report.json.</p>`
+          `<ul class="addresses">${shown.map(([a, n]) => `<li>${clip(a, 80)}${n > 1 ? ` <span class="muted">×${escapeHtml(formatCount(n))}</span>` : ""}</li>`).join("")}</ul>`,
+          suppressed.length > shownCount
+            ? `<p class="note">Showing ${escapeHtml(formatCount(shownCount))} of ${escapeHtml(formatCount(suppressed.length))}; the full list is in report.json.</p>`
             : "",
           "</details>",
         ].join("")
@@ -636,4 +638,11 @@ function ipPhrase(ips: readonly string[]): string {
   if (ips.length === 1) return `sending IP ${ips[0]}`;
   if (ips.length <= 3) return `sending IPs ${listInWords(ips)}`;
   return `${ips.length} sending IPs`;
+}
+
+/** How often each value occurs, in order of first occurrence. */
+function tallyInOrder(values: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
 }

@@ -5,7 +5,8 @@ import type { Incident, OrganisationRow, Report, Verdict } from "../report/repor
 import type { ReputationObservation } from "../reputation/reputation-observation.ts";
 import { latestSignals, type ReputationSignal } from "../reputation/reputation-signal.ts";
 import { describeSignal, readSignals } from "../reputation/signal-evidence.ts";
-import { maskAddress, type Outcome, outcomeOf } from "./outcomes.ts";
+import { mapStrings, maskAddress, maskAddresses } from "../text/safe-text.ts";
+import { type Outcome, outcomeOf } from "./outcomes.ts";
 import {
   DEFAULT_THRESHOLDS,
   populationPrior,
@@ -341,7 +342,7 @@ export function analyse(input: AnalysisInput): Report {
   });
 
   const rate = (c: Counts) => (c.attempts > 0 ? c.hard / c.attempts : 0);
-  return {
+  const report: Report = {
     schemaVersion: 1,
     generatedAt: input.generatedAt,
     runId: input.runId,
@@ -368,6 +369,10 @@ export function analyse(input: AnalysisInput): Report {
     reputation: [...(input.reputation ?? []), ...windowSignals(input)],
     dataQuality: input.dataQuality,
   };
+  // Reply texts, evidence and reputation details quote addresses too (`550 5.1.1 <annab@acme.com>`): with
+  // masking on, every string of the report is masked, so no field, present or future, can slip past. The
+  // counts above were all taken on the full addresses.
+  return input.maskRecipients ? mapStrings(report, maskAddresses) : report;
 }
 
 interface IncidentContext {
@@ -501,11 +506,20 @@ function buildIncident(
     },
     evidence,
     samples,
-    wronglySuppressed:
-      side === "recipient" ? [...new Set(existing.map((e) => mask(e.recipient)))].sort() : [],
+    wronglySuppressed: side === "recipient" ? wronglySuppressed(existing, mask) : [],
     actions: actionsFor(verdict, scope),
     series: seriesFor(input, side === "sender" ? null : new Set(orgs)),
   };
+}
+
+/**
+ * One entry per address, as `bounce-radar suppressions` lists them: told apart on the full address (case
+ * aside) before masking, since masking folds `anna@`, `anton@` and `al@` into one `a***@`; the masked entries
+ * may then repeat, and the list's length stays the count.
+ */
+function wronglySuppressed(existing: readonly NormalizedEvent[], mask: (a: string) => string): string[] {
+  const addresses = [...new Set(existing.map((e) => e.recipient.toLowerCase()))];
+  return addresses.map(mask).sort();
 }
 
 /** Daily attempts and hard bounces of the incident's scope (every organisation for sender-side incidents). */

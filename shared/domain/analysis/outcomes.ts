@@ -45,12 +45,3 @@ export function finalEvents(events: Iterable<NormalizedEvent>): NormalizedEvent[
   }
   return [...byAttempt.values(), ...loose];
 }
-
-/** `jane.doe@acme.com` → `j***@acme.com`: enough to recognise in a report, not to harvest. */
-export function maskAddress(address: string): string {
-  const at = address.lastIndexOf("@");
-  if (at <= 0) return "***";
-  // First code point, not first UTF-16 unit, so a non-BMP first letter is not split.
-  const [first = ""] = Array.from(address.slice(0, at));
-  return `${first}***${address.slice(at)}`;
-}

@@ -34,6 +34,7 @@ export const EvidenceSchema = z.object({
 export const SampleSchema = z.object({
   /** Masked by default (j***@acme.com). */
   recipient: z.string(),
+  /** The reply as the ESP gave it; with masking on, addresses quoted in it are masked too. */
   text: z.string(),
   category: CategorySchema,
 });
@@ -62,6 +63,11 @@ export const IncidentSchema = z.object({
   }),
   evidence: z.array(EvidenceSchema),
   samples: z.array(SampleSchema),
+  /**
+   * One entry per address the ESPs suppressed although it had a delivery in the last 90 days, masked unless
+   * masking is off. Told apart on the full address, so masked entries may repeat (`a***@acme.com` for anna@
+   * and anton@): the length is the count, the one `bounce-radar suppressions` lists.
+   */
   wronglySuppressed: z.array(z.string()),
   actions: z.array(z.string()),
   series: z.array(SeriesPointSchema).optional(),

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatAlert,
-  maskAddresses,
-  redactSecrets,
-  SMS_MAX,
-  SUBJECT_MAX,
-  truncate,
-} from "../../../shared/notify/alert-message.ts";
+import { formatAlert, SMS_MAX, SUBJECT_MAX, truncate } from "../../../shared/notify/alert-message.ts";
 import { CTX, recipientIncident, senderIncident } from "./incident-fixture.ts";
 
 /** A lone surrogate half means a pair was cut. */
@@ -107,6 +100,26 @@ describe("formatAlert: new and escalated", () => {
     expect(m.email).not.toMatch(/\r/);
   });
 
+  it("neutralises escape codes, C1 controls and bidi overrides in every field of subject, email and SMS", () => {
+    const hostile = "\u001b[31m\u001b]0;title\u0007\u009b2J\u202eevil\u2066x\u2067y\u2068z\u2069";
+    const m = formatAlert(
+      "new",
+      recipientIncident({
+        scope: { domains: [`acme${hostile}.com`], gateways: ["proofpoint"], sendingIps: [hostile] },
+        samples: [{ recipient: "j***@acme.com", text: `550 5.1.1 ${hostile}`, category: "policy_block" }],
+        evidence: [{ signal: "rejection_text", detail: hostile }],
+        actions: [hostile],
+      }),
+      CTX,
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+    const live = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    for (const text of [m.subject, m.email, m.sms]) expect(text).not.toMatch(live);
+    // Shown as visible escapes (shared/domain/text/safe-text.ts), so the reader sees something was there.
+    expect(m.email).toContain("550 5.1.1 \\x1b[31m\\x1b]0;title\\x07\\x9b2J\\u202eevil\\u2066x");
+    expect(m.sms).toContain("acme\\x1b[31m");
+  });
+
   it("keeps subject and SMS within their hard limits with very long domains and many gateways", () => {
     const long = `${"very-long-subdomain-label-".repeat(8)}example.com`;
     const gateways = Array.from({ length: 40 }, (_, i) => `gateway-${i}-${"x".repeat(30)}`);
@@ -161,26 +174,5 @@ describe("formatAlert: resolved", () => {
     expect(m.email).not.toContain("Sample rejections");
     expect(m.email.split("\n").length).toBeLessThan(12);
     expect(m.attributes.severity).toBe("info");
-  });
-});
-
-describe("maskAddresses / redactSecrets", () => {
-  it("masks any local@domain, keeps masked ones, and leaves non-addresses alone", () => {
-    expect(maskAddresses("to John.Doe+x@Acme.co.uk and j***@acme.com")).toBe(
-      "to J***@Acme.co.uk and j***@acme.com",
-    );
-    expect(maskAddresses("émile@société.fr")).toBe("é***@société.fr");
-    expect(maskAddresses("s3://bucket/key 550 5.1.1")).toBe("s3://bucket/key 550 5.1.1");
-  });
-
-  it("redacts credential-shaped strings but keeps report paths and gateway reference ids", () => {
-    expect(redactSecrets("X-Amz-Signature=abcdef123&X-Amz-Credential=AKID/x")).toBe(
-      "X-Amz-Signature=[redacted]&X-Amz-Credential=[redacted]",
-    );
-    expect(redactSecrets("Authorization: Bearer eyJhbGciOi.J9x")).not.toContain("eyJhbGciOi");
-    const ref = "550 Envelope rejected [kQ7mZ2bVn0a9LcXwR4tHsg.uk52]";
-    expect(redactSecrets(ref)).toBe(ref);
-    const path = "s3://bounce-radar-reports/Runs/2025/06/13/RunAbc123def456ghi789/report.json";
-    expect(redactSecrets(path, { opaque: false })).toBe(path);
   });
 });

@@ -278,6 +278,26 @@ describe("renderReportHtml", () => {
     expect(narrower).toContain("Showing the top 10 of 400 organisations");
   });
 
+  it("counts every wrongly suppressed address, showing a masked form shared by several once with its count", () => {
+    const base = buildFixtureReport();
+    const [first] = base.incidents;
+    if (!first) throw new Error("fixture has no incidents");
+    // anna@, anton@ and al@ all mask to a***@; the report keeps one entry per address.
+    const wronglySuppressed = ["a***@acme.com", "a***@acme.com", "a***@acme.com", "b***@acme.com"];
+    const out = renderReportHtml(
+      ReportSchema.parse({ ...base, incidents: [{ ...first, wronglySuppressed }] }),
+    );
+    expect(out).toContain("<summary>4 addresses wrongly suppressed</summary>");
+    expect(out).toContain('<li>a***@acme.com <span class="muted">×3</span></li><li>b***@acme.com</li>');
+    const cut = renderReportHtml(
+      ReportSchema.parse({ ...base, incidents: [{ ...first, wronglySuppressed }] }),
+      {
+        maxAddresses: 1,
+      },
+    );
+    expect(cut).toContain("Showing 3 of 4; the full list is in report.json.");
+  });
+
   it("lists many scope domains compactly and escapes report ids in attributes", () => {
     const base = buildFixtureReport();
     const [first] = base.incidents;

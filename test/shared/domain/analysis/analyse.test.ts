@@ -165,6 +165,31 @@ describe("analyse: attribution", () => {
     expect(decay).toMatchObject({ verdict: "list_decay", alert: false });
   });
 
+  it("counts wrongly suppressed addresses on the full addresses, and masks those quoted in reply texts", () => {
+    const target = "corp2.co.uk"; // behind proofpoint, which quotes the address in its reply
+    const bounced = new Set<string>();
+    const events = windowTraffic((org, ip, i) => {
+      if (org !== target || i % 2 !== 0) return null;
+      const recipient = `user${i}@${target}`;
+      bounced.add(recipient);
+      return ev(
+        org,
+        ip,
+        { text: `550 5.1.1 <${recipient}>: Recipient address rejected: User unknown` },
+        recipient,
+      );
+    });
+    const report = run(events, (e) => e.organisation === target);
+    const filter = report.incidents.find((i) => i.scope.domains.includes(target));
+    // Masked, every one of them reads u***@corp2.co.uk; each is still one entry, so the list's length is the count.
+    expect(bounced.size).toBe(15);
+    expect(filter?.wronglySuppressed).toEqual(Array.from(bounced, () => `u***@${target}`));
+    expect(filter?.samples[0]?.text).toMatch(/^550 5\.1\.1 <u\*\*\*@corp2\.co\.uk>: Recipient/);
+    const json = JSON.stringify(report);
+    for (const address of bounced) expect(json).not.toContain(`<${address}>`);
+    expect(json).not.toMatch(/user\d+@/);
+  });
+
   it("does not alert for a tiny organisation with two genuine bounces", () => {
     const tiny = "corp7.co.uk";
     let bounced = 0;
