@@ -2,6 +2,7 @@ import * as z from "zod";
 import type { GatewayId } from "../domain/gateways/catalogue.ts";
 import { gatewayOfMxHosts, normaliseHost } from "../domain/gateways/gateway-of-mx-host.ts";
 import { normaliseDomain, organisationOf } from "../domain/organisations/organisation-of.ts";
+import { safeLine } from "../domain/text/safe-text.ts";
 import { keys } from "../store/keys.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import { MX_STATUSES, type MxAnswer, type MxResolver, type MxStatus } from "./mx-resolver.ts";
@@ -217,8 +218,9 @@ export class GatewayLookup {
   private discard(why: string): void {
     // Rewrite it at the next save even if no lookup changes anything.
     this.dirty = true;
+    // `why` quotes the file (JSON.parse cites its bytes, zod its keys): made inert before it reaches a log.
     this.warn(
-      `MX cache ${keys.mxCache()} in ${this.store?.location ?? "?"} is corrupt and was discarded: ${why}`,
+      `MX cache ${keys.mxCache()} in ${this.store?.location ?? "?"} is corrupt and was discarded: ${safeLine(why)}`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { safeText } from "../domain/text/safe-text.ts";
 import type { AlertMessage } from "./alert-message.ts";
 
 /** Where alerts go: SNS in AWS, the terminal for the CLI, a recorder in tests. */
@@ -16,7 +17,8 @@ export class ConsoleNotifier implements Notifier {
     const rule = "-".repeat(Math.min(72, Math.max(8, message.subject.length)));
     const email = message.email.endsWith("\n") ? message.email : `${message.email}\n`;
     // The SMS line shows what a phone subscriber would get.
-    this.write(`${message.subject}\n${rule}\n${email}${rule}\nSMS: ${message.sms}\n`);
+    // formatAlert already made every field inert; a terminal gets the same guarantee whoever built the message.
+    this.write(safeText(`${message.subject}\n${rule}\n${email}${rule}\nSMS: ${message.sms}\n`));
     return { messageId: `console-${this.sent}` };
   }
 }

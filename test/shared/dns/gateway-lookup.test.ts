@@ -306,6 +306,17 @@ describe("GatewayLookup", () => {
     expect(Object.keys(rewritten.entries)).toEqual(["acme.example"]);
   });
 
+  it("quotes a corrupt file's bytes only made inert: no escape code or bidi override reaches the warning", async () => {
+    const store = await freshStore();
+    await store.put(keys.mxCache(), "\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202e{not json");
+    const gateways = lookup(store);
+    await gateways.load();
+    expect(warnings).toHaveLength(1);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+    expect(warnings[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(warnings[0]).toMatch(/corrupt and was discarded: not JSON \(.*\\x1b/);
+  });
+
   it("works without a store", async () => {
     const gateways = lookup(null);
     await gateways.load();
