@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { Source } from "../../shared/domain/events/normalized-event.ts";
-import type { BatchResult } from "../../shared/pipeline/ingest/ingest-batch.ts";
+import { type BatchResult, formatNotes, sumNotes } from "../../shared/pipeline/ingest/ingest-batch.ts";
 import { SeenEventIds } from "../../shared/pipeline/ingest/seen-event-ids.ts";
 import { writeBatch } from "../../shared/pipeline/ingest/write-batch.ts";
 import { mapMailgunEvent } from "../../shared/sources/esp/mailgun/map-mailgun-event.ts";
@@ -75,7 +75,7 @@ export async function importFiles(
       bar.stop();
       results.push(r);
       log(
-        `${path}: ${r.records} record(s) → ${r.events} event(s): ${r.added} new, ${r.duplicates} duplicate(s), ${r.quarantined} quarantined, ${r.ignored} ignored (batch ${r.batchId})`,
+        `${path}: ${r.records} record(s) → ${r.events} event(s): ${r.added} new, ${r.duplicates} duplicate(s), ${r.quarantined} quarantined, ${r.ignored} ignored${formatNotes(r.notes)} (batch ${r.batchId})`,
       );
     } catch (e) {
       bar.stop();
@@ -93,6 +93,7 @@ export async function importFiles(
     duplicates: sum((r) => r.duplicates),
     quarantined: sum((r) => r.quarantined),
     ignored: sum((r) => r.ignored),
+    notes: sumNotes(results),
   };
 }
 
@@ -100,5 +101,5 @@ export function formatImportSummary(s: ImportSummary, dataDir: string): string {
   const n = (x: number): string => x.toLocaleString("en-US");
   const quarantine = s.quarantined > 0 ? ` (see ${dataDir}/quarantine/)` : "";
   const skipped = s.unreadable > 0 ? `, ${s.unreadable} file(s) unreadable` : "";
-  return `import summary: ${n(s.files)} file(s), read ${n(s.records)} record(s), ${n(s.events)} event(s): wrote ${n(s.added)} new, ${n(s.duplicates)} duplicate(s) skipped, ${n(s.quarantined)} quarantined${quarantine}, ${n(s.ignored)} ignored${skipped}`;
+  return `import summary: ${n(s.files)} file(s), read ${n(s.records)} record(s), ${n(s.events)} event(s): wrote ${n(s.added)} new, ${n(s.duplicates)} duplicate(s) skipped, ${n(s.quarantined)} quarantined${quarantine}, ${n(s.ignored)} ignored${skipped}${formatNotes(s.notes)}`;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type Config, ConfigError, loadConfigFile, type ReputationConfig } from "../../shared/config.ts";
+import { formatNotes, sumNotes } from "../../shared/pipeline/ingest/ingest-batch.ts";
 import { runIngest, type SourceRunResult } from "../../shared/pipeline/ingest/run-ingest.ts";
 import { runConfiguredReputation } from "../../shared/pipeline/reputation/run-reputation.ts";
 import type { SecretResolver } from "../../shared/secrets/secret-resolver.ts";
@@ -82,6 +83,6 @@ export function formatIngestSummary(results: readonly SourceRunResult[]): string
     const sum = (f: (b: SourceRunResult["batches"][number]) => number): number =>
       r.batches.reduce((a, b) => a + f(b), 0);
     const status = r.error ? `FAILED (${r.error}); cursor left at the last written batch` : "ok";
-    return `ingest ${r.sourceId}: ${status}: ${r.batches.length} batch(es), read ${sum((b) => b.records)} record(s), wrote ${sum((b) => b.added)} new event(s), ${sum((b) => b.duplicates)} duplicate(s) skipped, ${sum((b) => b.quarantined)} quarantined`;
+    return `ingest ${r.sourceId}: ${status}: ${r.batches.length} batch(es), read ${sum((b) => b.records)} record(s), wrote ${sum((b) => b.added)} new event(s), ${sum((b) => b.duplicates)} duplicate(s) skipped, ${sum((b) => b.quarantined)} quarantined${formatNotes(sumNotes(r.batches))}`;
   });
 }

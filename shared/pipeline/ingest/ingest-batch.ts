@@ -43,5 +43,24 @@ export interface BatchResult {
   readonly quarantined: number;
   /** Records that were valid but carried nothing we track (opens, clicks). */
   readonly ignored: number;
+  /**
+   * Events stored with a field left out, by what was said about it (e.g. a sending IP that is not one):
+   * nothing is dropped silently, and nothing from outside is stored unchecked either.
+   */
+  readonly notes: Readonly<Record<string, number>>;
   readonly keys: readonly string[];
+}
+
+/** The notes of several batches added up. */
+export function sumNotes(results: Iterable<Pick<BatchResult, "notes">>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) for (const [note, n] of Object.entries(r.notes)) out[note] = (out[note] ?? 0) + n;
+  return out;
+}
+
+/** `; 3 × sendingIp is not an IP address: …` for a summary line; empty when nothing was noted. */
+export function formatNotes(notes: Readonly<Record<string, number>>): string {
+  return Object.entries(notes)
+    .map(([note, n]) => `; ${n.toLocaleString("en-US")} × ${note}`)
+    .join("");
 }

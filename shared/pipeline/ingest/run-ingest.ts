@@ -15,7 +15,7 @@ import { mapSparkpostEvent } from "../../sources/esp/sparkpost/map-sparkpost-eve
 import { SparkpostClient } from "../../sources/esp/sparkpost/sparkpost-client.ts";
 import { utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
-import type { BatchResult, IngestBatch, SourceRecord } from "./ingest-batch.ts";
+import { type BatchResult, formatNotes, type IngestBatch, type SourceRecord } from "./ingest-batch.ts";
 import { ingestPostmark } from "./postmark-ingest.ts";
 import { SeenEventIds } from "./seen-event-ids.ts";
 import { ingestSendgrid } from "./sendgrid-ingest.ts";
@@ -251,7 +251,7 @@ async function ingestSes(
     await queue.deleteMessages(messages);
     out.push(result);
     deps.log(
-      `${source.id}: ${messages.length} message(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined`,
+      `${source.id}: ${messages.length} message(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined${formatNotes(result.notes)}`,
     );
   };
   for await (const received of queue.drain({ maxMessages: source.maxMessagesPerRun })) {

@@ -12,7 +12,7 @@ import {
 import { keys, partitionDateOf, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
-import type { BatchResult, SourceRecord } from "./ingest-batch.ts";
+import { type BatchResult, formatNotes, type SourceRecord } from "./ingest-batch.ts";
 import type { SeenEventIds } from "./seen-event-ids.ts";
 import { pagesToRecords } from "./windowed-ingest.ts";
 import { writeBatch } from "./write-batch.ts";
@@ -105,7 +105,7 @@ async function ingestWebhookBatches(
     );
     out.push(result);
     deps.log(
-      `${source.id}: ${key}: ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined`,
+      `${source.id}: ${key}: ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined${formatNotes(result.notes)}`,
     );
   }
 }

@@ -3,7 +3,7 @@ import type { RecordMapper } from "../../sources/esp/provider-record.ts";
 import { utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
-import type { BatchResult, SourceRecord } from "./ingest-batch.ts";
+import { type BatchResult, formatNotes, type SourceRecord } from "./ingest-batch.ts";
 import type { SeenEventIds } from "./seen-event-ids.ts";
 import { writeBatch } from "./write-batch.ts";
 
@@ -82,7 +82,7 @@ export async function ingestWindowed(
     out.push(result);
     deps.onProgress?.(source.id, new Date(windowEnd));
     deps.log(
-      `${source.id}: ${new Date(readFrom).toISOString()} – ${new Date(windowEnd).toISOString()}: ${pages.length} page(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined`,
+      `${source.id}: ${new Date(readFrom).toISOString()} – ${new Date(windowEnd).toISOString()}: ${pages.length} page(s), ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined${formatNotes(result.notes)}`,
     );
     windowStart = windowEnd;
   }

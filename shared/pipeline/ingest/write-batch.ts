@@ -47,6 +47,10 @@ export async function writeBatch(
   let events = 0;
   let duplicates = 0;
   let ignored = 0;
+  const notes: Record<string, number> = {};
+  const note = (text: string) => {
+    notes[text] = (notes[text] ?? 0) + 1;
+  };
 
   const writerFor = async (dt: string): Promise<PartitionWriter> => {
     const existing = partitions.get(dt);
@@ -93,7 +97,7 @@ export async function writeBatch(
         writer.ids.add(providerEvent.id);
         if (writer.previousOwnIds.has(providerEvent.id)) duplicates++;
         else added++;
-        await writer.channel.push(completeEvent(providerEvent));
+        await writer.channel.push(completeEvent(providerEvent, note));
       }
     }
   } catch (e) {
@@ -135,6 +139,7 @@ export async function writeBatch(
     duplicates,
     quarantined: quarantine.length,
     ignored,
+    notes,
     keys: written,
   };
 }

@@ -13,7 +13,14 @@ import type { ObjectStore } from "../../../../shared/store/object-store.ts";
 
 // A minimal provider: {id, at, to, kind, text}; anything else is invalid.
 function mapTiny(record: unknown): MappedRecord {
-  const r = record as { id?: unknown; at?: unknown; to?: unknown; kind?: unknown; text?: unknown };
+  const r = record as {
+    id?: unknown;
+    at?: unknown;
+    to?: unknown;
+    kind?: unknown;
+    text?: unknown;
+    ip?: unknown;
+  };
   if (typeof r?.id !== "string") return { ok: false, reason: "id: missing" };
   if (r.kind === "open") return { ok: true, events: [] };
   if (typeof r.to !== "string" || !r.to.includes("@"))
@@ -28,7 +35,7 @@ function mapTiny(record: unknown): MappedRecord {
     smtp: typeof r.text === "string" ? { code: 550, enhanced: null, text: r.text } : null,
     espClass: r.kind === "bounce" ? "hard" : null,
     mxHost: null,
-    sendingIp: "198.51.100.7",
+    sendingIp: typeof r.ip === "string" ? r.ip : "198.51.100.7",
     ipPool: null,
     messageId: `m-${r.id}`,
     campaign: null,
@@ -75,6 +82,28 @@ describe("writeBatch", () => {
     store = new LocalObjectStore(await mkdtemp(join(tmpdir(), "br-wb-")));
   });
 
+  it("keeps an event whose sending IP is not an IP address, without it, and says so", async () => {
+    const r = await writeBatch(
+      store,
+      new SeenEventIds(store),
+      batch("b-ip", [
+        { ...ev("1", "20", "bounce", "550 5.1.1 User unknown"), ip: "\u001b[31m198.51.100.7\u001b[0m" },
+        { ...ev("2", "20"), ip: "mta-7.example.net" },
+        { ...ev("3", "20"), ip: "2001:db8::7" },
+      ]),
+    );
+    expect(r).toMatchObject({
+      added: 3,
+      quarantined: 0,
+      notes: { "sendingIp is not an IP address: left out, the event is kept": 2 },
+    });
+    const ips: unknown[] = [];
+    for await (const o of store.list("events/"))
+      for await (const { value } of readNdjsonGz(store, o.key))
+        ips.push((value as { sendingIp: unknown }).sendingIp);
+    expect(ips).toEqual([null, null, "2001:db8::7"]);
+  });
+
   it("lands raw, partitions events by date, classifies bounces and quarantines bad records with reasons", async () => {
     const r = await writeBatch(
       store,
@@ -88,7 +117,15 @@ describe("writeBatch", () => {
         ev("5", "20", "drop"),
       ]),
     );
-    expect(r).toMatchObject({ records: 6, events: 3, added: 3, duplicates: 0, quarantined: 2, ignored: 1 });
+    expect(r).toMatchObject({
+      records: 6,
+      events: 3,
+      added: 3,
+      duplicates: 0,
+      quarantined: 2,
+      ignored: 1,
+      notes: {},
+    });
     const keys: string[] = [];
     for await (const o of store.list("")) keys.push(o.key);
     expect(keys).toEqual([
