@@ -1,9 +1,18 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import type { Config } from "../shared/config.ts";
+import { type Config, ConfigError, parseSqsQueueUrl } from "../shared/config.ts";
+import { keys } from "../shared/store/keys.ts";
 import { AlertTopic } from "./constructs/alert-topic.ts";
 import { DataBucket } from "./constructs/data-bucket.ts";
 import { intervalMinutesOf, Monitoring } from "./constructs/monitoring.ts";
@@ -116,12 +125,19 @@ export class BounceRadarStack extends Stack {
     for (const job of jobs) grant(job.role, ["s3:ListBucket"], [bucket.bucketArn]);
     const names = secretNamesOf(config);
     const ingestRole = this.ingestEvents.role;
+    // Each role exactly what its code does (test/infra/iam-evaluation.test.ts runs every function's bundle and
+    // evaluates each S3 call against these statements). Deletes: a batch with no bad records clears its
+    // quarantine object, a partition left with only duplicates clears its events object.
     grant(
       ingestRole,
       ["s3:GetObject", "s3:PutObject"],
-      objects("raw/*", "events/*", "quarantine/*", "state/cursors/*", "state/leases/ingest-events.json"),
+      objects("raw/*", "events/*", "quarantine/*", "state/cursors/*", keys.jobLease("ingest-events")),
     );
-    grant(ingestRole, ["s3:DeleteObject"], objects("state/leases/ingest-events.json"));
+    grant(
+      ingestRole,
+      ["s3:DeleteObject"],
+      objects("events/*", "quarantine/*", keys.jobLease("ingest-events")),
+    );
     for (const name of names.ingestEvents) secrets.secrets.get(name)?.grantRead(ingestRole);
     if (this.ingestReputation) {
       const role = this.ingestReputation.role;
@@ -129,22 +145,27 @@ export class BounceRadarStack extends Stack {
       grant(
         role,
         ["s3:GetObject", "s3:PutObject"],
-        objects("reputation/*", "state/leases/ingest-reputation.json"),
+        objects("reputation/*", keys.jobLease("ingest-reputation")),
       );
-      grant(role, ["s3:DeleteObject"], objects("state/leases/ingest-reputation.json"));
+      grant(role, ["s3:DeleteObject"], objects(keys.jobLease("ingest-reputation")));
       for (const name of names.ingestReputation) secrets.secrets.get(name)?.grantRead(role);
       const sesRegions = config.reputation?.ses?.regions ?? [];
       if (sesRegions.length > 0) {
-        grant(
-          role,
-          ["ses:GetAccount"],
-          sesRegions.map((region) => `arn:${this.partition}:ses:${region}:${this.account}:*`),
+        // GetAccount and GetMetricData have no resource-level permissions: IAM accepts only "*" for them. The
+        // requested region narrows GetAccount to the configured ones.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ["ses:GetAccount"],
+            resources: ["*"],
+            conditions: { StringEquals: { "aws:RequestedRegion": sesRegions } },
+          }),
         );
-        // GetMetricData has no resource-level permissions: "*" is the only resource IAM accepts for it.
         grant(role, ["cloudwatch:GetMetricData"], ["*"]);
       }
     }
-    const queues = config.sources.flatMap((s) => (s.provider === "ses" ? [queueArnOf(s.queueUrl)] : []));
+    const queues = config.sources.flatMap((s) =>
+      s.provider === "ses" ? [queueArnOf(this, s.queueUrl)] : [],
+    );
     if (queues.length > 0) {
       grant(
         ingestRole,
@@ -153,10 +174,23 @@ export class BounceRadarStack extends Stack {
       );
     }
     const analyzeRole = this.analyze.role;
-    // reputation/: the block-list and other reputation values the attribution weighs.
+    // reputation/: the block-list and other reputation values the attribution weighs. Under state/ only its
+    // own keys: never the ingest cursors or another job's lease.
     grant(analyzeRole, ["s3:GetObject"], objects("events/*", "reputation/*"));
-    grant(analyzeRole, ["s3:GetObject", "s3:PutObject"], objects("aggregates/*", "state/*", "reports/*"));
-    grant(analyzeRole, ["s3:DeleteObject"], objects("state/alerts.lease.json", "state/leases/analyze.json"));
+    grant(
+      analyzeRole,
+      ["s3:GetObject", "s3:PutObject"],
+      objects(
+        "aggregates/*",
+        "reports/*",
+        keys.alerts(),
+        keys.alertsLease(),
+        keys.jobLease("analyze"),
+        "state/mx/*",
+        "state/recipients/*",
+      ),
+    );
+    grant(analyzeRole, ["s3:DeleteObject"], objects(keys.alertsLease(), keys.jobLease("analyze")));
     this.alerts.topic.grantPublish(analyzeRole);
     this.alerts.key.grant(analyzeRole, "kms:GenerateDataKey*", "kms:Decrypt");
 
@@ -166,7 +200,10 @@ export class BounceRadarStack extends Stack {
       "Objects under one key prefix of the data bucket: keys carry dates, batch ids and organisations, so they cannot be listed in advance. The prefix is the narrowest scope.";
     for (const [job, prefixes] of [
       [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
-      [this.analyze, ["events", "reputation", "aggregates", "state", "reports"]],
+      [
+        this.analyze,
+        ["events", "reputation", "aggregates", "aggregates/daily", "reports", "state/mx", "state/recipients"],
+      ],
       ...(this.ingestReputation ? [[this.ingestReputation, ["events", "reputation"]] as const] : []),
     ] as const) {
       for (const prefix of prefixes)
@@ -175,20 +212,12 @@ export class BounceRadarStack extends Stack {
           reason: prefixReason,
         });
     }
-    if (this.ingestReputation) {
-      for (const region of config.reputation?.ses?.regions ?? [])
-        Validations.of(this.ingestReputation.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:${region}:<AWS::AccountId>:*]`,
-          reason:
-            "ses:GetAccount acts on the account in one region and has no resource of its own; the region and account are fixed.",
-        });
-      if ((config.reputation?.ses?.regions ?? []).length > 0)
-        Validations.of(this.ingestReputation.role).acknowledge({
-          id: "AwsSolutions-IAM5[Resource::*]",
-          reason:
-            "cloudwatch:GetMetricData (SES reputation metrics) supports no resource-level permissions; it is read-only and the only action granted on *.",
-        });
-    }
+    if (this.ingestReputation && (config.reputation?.ses?.regions ?? []).length > 0)
+      Validations.of(this.ingestReputation.role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "ses:GetAccount and cloudwatch:GetMetricData (SES reputation) support no resource-level permissions; both are read-only, and GetAccount is limited to the configured regions by aws:RequestedRegion.",
+      });
     Validations.of(analyzeRole).acknowledge({
       id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
       reason:
@@ -229,14 +258,21 @@ export class BounceRadarStack extends Stack {
   }
 }
 
-/** https://sqs.{region}.amazonaws.com/{account}/{name} → arn:aws:sqs:{region}:{account}:{name} */
-export function queueArnOf(queueUrl: string): string {
-  const m = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(\d{12})\/([A-Za-z0-9_.-]+)$/.exec(
-    queueUrl,
-  );
-  if (!m)
-    throw new Error(
+/**
+ * The ARN of a queue given by its URL, in the stack's partition (a queue and the role using it are always in one
+ * partition; guessing it from the host would put a China-region queue in `aws`).
+ */
+export function queueArnOf(stack: Stack, queueUrl: string): string {
+  const queue = parseSqsQueueUrl(queueUrl);
+  if (!queue)
+    throw new ConfigError(
       `sources: queueUrl ${queueUrl} is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)`,
     );
-  return `arn:${queueUrl.endsWith(".cn") ? "aws-cn" : "aws"}:sqs:${m[1]}:${m[2]}:${m[3]}`;
+  return stack.formatArn({
+    service: "sqs",
+    region: queue.region,
+    account: queue.account,
+    resource: queue.name,
+    arnFormat: ArnFormat.NO_RESOURCE_NAME,
+  });
 }

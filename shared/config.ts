@@ -58,6 +58,15 @@ export const MailgunSourceConfigSchema = z.strictObject({
   ...windowedPull,
 });
 
+/** An SQS queue URL's parts: `https://sqs.{region}.amazonaws.com[.cn]/{account}/{name}`; null for other URLs. */
+export function parseSqsQueueUrl(url: string): { region: string; account: string; name: string } | null {
+  const m =
+    /^https:\/\/sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/(\d{12})\/([A-Za-z0-9_-]{1,75}(?:\.fifo)?)$/.exec(
+      url,
+    );
+  return m ? { region: m[1] as string, account: m[2] as string, name: m[3] as string } : null;
+}
+
 export const SesSourceConfigSchema = z.strictObject({
   id: SourceId,
   provider: z.literal("ses"),

@@ -6,6 +6,7 @@ import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
+import { parseSqsQueueUrl } from "../../shared/config.ts";
 import { runIngest } from "../../shared/pipeline/ingest/run-ingest.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager-resolver.ts";
 import { SqsQueue } from "../../shared/sources/esp/ses/sqs-queue.ts";
@@ -46,7 +47,11 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       sqsQueue: (s) =>
         new SqsQueue({
           queueUrl: s.queueUrl,
-          client: new SQSClient({ region: s.region }),
+          // The queue's own region; the SDK must not re-route by the URL's host, so AWS_ENDPOINT_URL_SQS holds.
+          client: new SQSClient({
+            region: parseSqsQueueUrl(s.queueUrl)?.region ?? s.region,
+            useQueueUrlAsEndpoint: false,
+          }),
           waitTimeSeconds: s.waitTimeSeconds,
           visibilityTimeout: 900,
         }),

@@ -167,7 +167,8 @@ describe("BounceRadarStack (example config)", () => {
       JSON.stringify(ofType("AWS::IAM::Policy").find(([id]) => id.startsWith(prefix))?.[1].Properties);
     const reputation = policy("IngestReputationRole");
     expect(reputation).toContain('"ses:GetAccount"');
-    expect(reputation).toContain(":ses:eu-west-1:");
+    // GetAccount has no resource-level permissions: "*", narrowed to the configured regions.
+    expect(reputation).toContain('"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-west-1"]}}');
     expect(reputation).toContain('"cloudwatch:GetMetricData"');
     expect(policy("IngestEventsRole")).not.toContain("ses:GetAccount");
     expect(policy("AnalyzeRole")).not.toContain("cloudwatch:");

@@ -16,6 +16,8 @@ export interface SqsServerOptions {
   /** Default visibility timeout in seconds when a receive does not set one (SQS default 30). */
   readonly visibilityTimeoutSeconds?: number;
   readonly queueName?: string;
+  /** The URL the queue answers to (e.g. its AWS form); default `{endpoint}/000000000000/{queueName}`. */
+  readonly queueUrl?: string;
   /** 1-based numbers of HTTP requests (counted over all operations) answered with a 500. */
   readonly failRequests?: readonly number[];
 }
@@ -380,7 +382,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  queueUrl = `${endpoint}/000000000000/${queueName}`;
+  queueUrl = options.queueUrl ?? `${endpoint}/000000000000/${queueName}`;
 
   return {
     queueUrl,

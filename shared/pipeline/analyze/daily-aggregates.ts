@@ -131,8 +131,9 @@ export async function refreshDailyAggregates(
       if (e.type === "delivered") history.recordDelivery(e.organisation, e.recipient, e.occurredAt);
     }
     const rows = aggregateEvents(events);
-    if (rows.length > 0) await writeNdjsonGz(store, keys.dailyAggregates(date), rows);
-    else await store.delete(keys.dailyAggregates(date));
+    // Written even when empty (a day of only accepted or deferred events): the manifest then always has its
+    // aggregate beside it, and the analysis never needs to delete one.
+    await writeNdjsonGz(store, keys.dailyAggregates(date), rows);
     await store.put(manifestKey, JSON.stringify(current));
     rebuilt.push(date);
     days.push({ date, rows, sources });
