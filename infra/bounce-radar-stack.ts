@@ -18,7 +18,7 @@ import { DataBucket } from "./constructs/data-bucket.ts";
 import { intervalMinutesOf, Monitoring } from "./constructs/monitoring.ts";
 import { QueryCatalog } from "./constructs/query-catalog.ts";
 import { ScheduledFunction } from "./constructs/scheduled-function.ts";
-import { SourceSecrets, secretNamesOf } from "./constructs/source-secrets.ts";
+import { outputIdOf, SourceSecrets, secretNamesOf } from "./constructs/source-secrets.ts";
 import { WebhookReceiver } from "./constructs/webhook-receiver.ts";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -105,6 +105,7 @@ export class BounceRadarStack extends Stack {
             SENDGRID_WEBHOOK_MAX_AGE_SECONDS: String(webhookSource.webhookMaxAgeSeconds),
           },
           logRetentionDays: config.deployment.logRetentionDays,
+          reservedConcurrency: config.deployment.webhookReservedConcurrency,
           description: "bounce-radar SendGrid Event Webhook receiver",
         })
       : undefined;
@@ -251,7 +252,7 @@ export class BounceRadarStack extends Stack {
     new CfnOutput(this, "AlertTopicArn", { value: this.alerts.topic.topicArn });
     new CfnOutput(this, "AthenaWorkGroup", { value: catalog.workGroup.name });
     for (const [name, secret] of secrets.secrets)
-      new CfnOutput(this, `Secret${[...secrets.secrets.keys()].indexOf(name)}`, {
+      new CfnOutput(this, outputIdOf(name), {
         value: secret.secretArn,
         description: `fill with the API key: ${name}`,
       });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import * as z from "zod";
 import { AlertPolicySchema } from "./domain/alerts/incident-lifecycle.ts";
+import { webhookKeyProblem } from "./sources/esp/sendgrid/verify-webhook-signature.ts";
 
 /**
  * The one configuration schema, shared by the CLI (`--config FILE`) and the CDK app (validated at synth).
@@ -61,7 +62,7 @@ export const MailgunSourceConfigSchema = z.strictObject({
 /** An SQS queue URL's parts: `https://sqs.{region}.amazonaws.com[.cn]/{account}/{name}`; null for other URLs. */
 export function parseSqsQueueUrl(url: string): { region: string; account: string; name: string } | null {
   const m =
-    /^https:\/\/sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/(\d{12})\/([A-Za-z0-9_-]{1,75}(?:\.fifo)?)$/.exec(
+    /^https:\/\/sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/(\d{12})\/([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$/.exec(
       url,
     );
   return m ? { region: m[1] as string, account: m[2] as string, name: m[3] as string } : null;
@@ -94,7 +95,14 @@ export const SendgridSourceConfigSchema = z
     /** An API key with suppression read (and, for `suppressions --apply`, delete) access. */
     apiKeySecret: SecretName.optional(),
     /** The Signed Event Webhook's verification key (base64 DER, as SendGrid shows it): public, not a secret. */
-    webhookPublicKey: z.string().min(40).optional(),
+    webhookPublicKey: z
+      .string()
+      .min(40)
+      .superRefine((key, ctx) => {
+        const problem = webhookKeyProblem(key);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
     /** Seconds a signed batch stays acceptable (replays land on the same object anyway). */
     webhookMaxAgeSeconds: z
       .number()
@@ -314,6 +322,12 @@ export const ConfigSchema = z
         lambdaMemoryMb: z.number().int().min(256).max(10_240).default(1024),
         lambdaTimeoutSeconds: z.number().int().min(60).max(900).default(600),
         logRetentionDays: z.number().int().min(1).max(3653).default(90),
+        /**
+         * Concurrency reserved for the public webhook receiver: also its ceiling, so a flood of requests cannot
+         * take the account's concurrency from the scheduled jobs. null = not reserved (an account whose limit is
+         * still 10 cannot reserve any: AWS keeps 10 unreserved).
+         */
+        webhookReservedConcurrency: z.number().int().min(1).max(1000).nullable().default(10),
       })
       .prefault({}),
     analysis: z

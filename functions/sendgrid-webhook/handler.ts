@@ -2,6 +2,10 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import * as z from "zod";
 import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
 import { receiveSendgridWebhook } from "../../shared/pipeline/webhook/receive-sendgrid-webhook.ts";
+import {
+  parsePublicKey,
+  webhookKeyProblem,
+} from "../../shared/sources/esp/sendgrid/verify-webhook-signature.ts";
 import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
 
 /*
@@ -15,11 +19,19 @@ const env = z
   .object({
     DATA_BUCKET: z.string().min(3),
     /** The webhook's verification key, as SendGrid shows it (base64 DER): public, not a secret. */
-    SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: z
+      .string()
+      .min(40)
+      .superRefine((key, ctx) => {
+        const problem = webhookKeyProblem(key);
+        if (problem) ctx.addIssue({ code: "custom", message: `SENDGRID_WEBHOOK_PUBLIC_KEY: ${problem}` });
+      }),
     SENDGRID_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(600),
     AWS_REGION: z.string().min(1).default("us-east-1"),
   })
   .parse(process.env);
+// Parsed once per container; the schema above has checked that it is an ECDSA P-256 public key.
+const publicKey = parsePublicKey(env.SENDGRID_WEBHOOK_PUBLIC_KEY) ?? env.SENDGRID_WEBHOOK_PUBLIC_KEY;
 const store = new S3ObjectStore({ bucket: env.DATA_BUCKET, client: s3ClientFromEnvironment(env.AWS_REGION) });
 
 /** The parts of a function-URL event (payload format 2.0) the receiver reads. */
@@ -46,7 +58,7 @@ export async function handler(event: unknown): Promise<UrlResponse> {
   const response = await receiveSendgridWebhook(
     { headers: lower, body: request.body ?? "", isBase64Encoded: request.isBase64Encoded },
     {
-      publicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      publicKey,
       store,
       now: () => new Date(),
       maxAgeSeconds: env.SENDGRID_WEBHOOK_MAX_AGE_SECONDS,

@@ -1,10 +1,13 @@
-import { Duration } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subs from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
 import type { Config } from "../../shared/config.ts";
+
+/** Every alarm of the stack is named so (monitoring.ts): the key lets only those publish. */
+export const ALARM_NAME_PREFIX = "bounce-radar";
 
 /**
  * The alert topic: incidents from the analysis and alarms about the monitor itself. Encrypted with a
@@ -16,6 +19,7 @@ export class AlertTopic extends Construct {
 
   constructor(scope: Construct, id: string, subscriptions: Config["subscriptions"]) {
     super(scope, id);
+    const stack = Stack.of(this);
     this.key = new kms.Key(this, "Key", {
       description: "bounce-radar alert topic",
       enableKeyRotation: true,
@@ -27,6 +31,18 @@ export class AlertTopic extends Construct {
         principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
         actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
+        // Only for this account's own alarms (confused deputy): CloudWatch sends both keys with the request.
+        conditions: {
+          StringEquals: { "aws:SourceAccount": stack.account },
+          ArnLike: {
+            "aws:SourceArn": stack.formatArn({
+              service: "cloudwatch",
+              resource: "alarm",
+              resourceName: `${ALARM_NAME_PREFIX}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
       }),
     );
     this.topic = new sns.Topic(this, "Topic", {

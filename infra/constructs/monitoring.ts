@@ -3,6 +3,7 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import { ALARM_NAME_PREFIX } from "./alert-topic.ts";
 import type { ScheduledFunction } from "./scheduled-function.ts";
 
 export interface MonitoringProps {
@@ -48,7 +49,7 @@ export class Monitoring extends Construct {
         threshold = 1,
       ) =>
         alarm(`${name}${aid}`, {
-          alarmName: `bounce-radar ${name}: ${title}`,
+          alarmName: `${ALARM_NAME_PREFIX} ${name}: ${title}`,
           alarmDescription: description,
           metric,
           threshold,
@@ -111,7 +112,7 @@ export class Monitoring extends Construct {
         period: Duration.minutes(minutes),
       });
     alarm("DataStale", {
-      alarmName: "bounce-radar: no successful ingest",
+      alarmName: `${ALARM_NAME_PREFIX}: no successful ingest`,
       alarmDescription: `No ingest run succeeded for ${periods} interval(s) of ${interval} minutes: reports are going stale.`,
       metric: bounceRadar("IngestSucceeded"),
       threshold: 1,

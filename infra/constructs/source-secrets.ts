@@ -1,4 +1,5 @@
-import { Validations } from "aws-cdk-lib";
+import { createHash } from "node:crypto";
+import { RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { Config } from "../../shared/config.ts";
@@ -36,14 +37,20 @@ export class SourceSecrets extends Construct {
     super(scope, id);
     const secrets = new Map<string, secretsmanager.ISecret>();
     const { ingestEvents, ingestReputation } = secretNamesOf(config);
-    for (const [i, name] of [...new Set([...ingestEvents, ...ingestReputation])].sort().entries()) {
+    for (const name of new Set([...ingestEvents, ...ingestReputation])) {
+      // Keyed by the name, never by a position: adding a source must not shift (and so replace) another secret.
       if (name.startsWith("arn:")) {
-        secrets.set(name, secretsmanager.Secret.fromSecretCompleteArn(this, `Imported${i}`, name));
+        secrets.set(
+          name,
+          secretsmanager.Secret.fromSecretCompleteArn(this, `Imported ${constructIdOf(name)}`, name),
+        );
         continue;
       }
-      const secret = new secretsmanager.Secret(this, `Secret${i}`, {
+      const secret = new secretsmanager.Secret(this, `Secret ${constructIdOf(name)}`, {
         secretName: name,
         description: `bounce-radar: provider key. Replace the generated placeholder: aws secretsmanager put-secret-value --secret-id ${name} --secret-string <key>`,
+        // The user fills it in by hand: deleting the stack, or a future change of its id, must not delete it.
+        removalPolicy: RemovalPolicy.RETAIN,
       });
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
@@ -54,4 +61,15 @@ export class SourceSecrets extends Construct {
     }
     this.secrets = secrets;
   }
+}
+
+/** A construct id for a secret name or ARN: "/" separates construct paths, and never appears otherwise in one. */
+function constructIdOf(name: string): string {
+  return name.replaceAll("/", "|");
+}
+
+/** A stable CloudFormation output id for a secret name: its letters and digits plus a hash of the whole name. */
+export function outputIdOf(name: string): string {
+  const letters = name.replace(/[^A-Za-z0-9]/g, "").slice(0, 200);
+  return `Secret${letters}${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
 }

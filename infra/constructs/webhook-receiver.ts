@@ -15,14 +15,15 @@ export interface WebhookReceiverProps {
   readonly environment: Record<string, string>;
   readonly logRetentionDays: number;
   readonly description: string;
+  /** Reserved (and so maximum) concurrency; null leaves it unreserved. */
+  readonly reservedConcurrency: number | null;
 }
 
 /**
  * An ESP's push endpoint: a small function behind a public function URL (the ESP cannot sign with SigV4, so
  * the function checks the ESP's own signature before storing anything). Its role may only write verified
- * batches under one raw/ prefix and log to its own group. Concurrency is not reserved: on a new account a
- * reservation can fail the deployment (AWS keeps 10 unreserved), and a request that fails the signature
- * check costs a few milliseconds.
+ * batches under one raw/ prefix and log to its own group. Its concurrency is reserved by default, which also
+ * caps it: a flood of requests at the public URL is throttled there instead of starving the scheduled jobs.
  */
 export class WebhookReceiver extends Construct {
   readonly fn: NodejsFunction;
@@ -55,6 +56,9 @@ export class WebhookReceiver extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(10),
+      ...(props.reservedConcurrency !== null
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       role: this.role,
       logGroup,
       bundling: BUNDLING,

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,10 @@ import { loadConfigFile, parseConfig } from "../../shared/config.ts";
 
 const run = promisify(execFile);
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+/** A SendGrid-style verification key: base64 DER of an ECDSA P-256 public key. */
+const PUBLIC_KEY = generateKeyPairSync("ec", { namedCurve: "prime256v1" })
+  .publicKey.export({ type: "spki", format: "der" })
+  .toString("base64");
 
 describe("BounceRadarStack (example config)", () => {
   let stack: BounceRadarStack;
@@ -246,8 +251,6 @@ describe("BounceRadarStack (example config)", () => {
 
 describe("BounceRadarStack with a SendGrid webhook source", () => {
   // A P-256 public key in SendGrid's form (base64 DER); any valid key will do for synth.
-  const PUBLIC_KEY =
-    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEP9hAPXODb5GEbMtqcvRNbXH1Ez4x6rmzthI/Ya/m1ecYnNmx4cOb1kJlm/wohJEYOaq5Er5ElhzzLfFmKjKDA==";
   let stack: BounceRadarStack;
   let resources: Resources;
 
@@ -318,6 +321,106 @@ describe("BounceRadarStack with a SendGrid webhook source", () => {
         v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId}`),
       ),
     ).toEqual([]);
+  });
+});
+
+describe("deployment safety", () => {
+  const synth = (json: Record<string, unknown>) => {
+    const app = new App({ context: { ...FEATURE_FLAGS, "aws:cdk:bundling-stacks": [] } });
+    const stack = new BounceRadarStack(app, "Safety", { config: parseConfig(json) });
+    return { stack, template: Template.fromStack(stack) };
+  };
+  const secretIds = (template: Template) =>
+    Object.fromEntries(
+      Object.entries(template.findResources("AWS::SecretsManager::Secret")).map(([id, r]) => [
+        (r.Properties as { Name: string }).Name,
+        id,
+      ]),
+    );
+  const outputIds = (template: Template) =>
+    Object.fromEntries(
+      Object.entries(template.findOutputs("*")).map(([id, o]) => [JSON.stringify(o.Value), id]),
+    );
+
+  it("keeps every secret's and output's logical id when a source whose secret sorts first is added", async () => {
+    const base = await loadConfigFile("bounce-radar.config.example.json");
+    const before = synth({ ...base }).template;
+    const after = synth({
+      ...base,
+      sources: [
+        ...base.sources,
+        { id: "postmark", provider: "postmark", serverTokenSecret: "aaa-first/postmark-token" },
+      ],
+    }).template;
+    const [was, now] = [secretIds(before), secretIds(after)];
+    expect(Object.keys(was).length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(now).sort()[0]).toBe("aaa-first/postmark-token");
+    for (const [name, id] of Object.entries(was)) expect(now[name], name).toBe(id);
+    const [outWas, outNow] = [outputIds(before), outputIds(after)];
+    for (const [value, id] of Object.entries(outWas)) expect(outNow[value], value).toBe(id);
+    expect(Object.keys(outNow)).toHaveLength(Object.keys(outWas).length + 1);
+  });
+
+  it("retains the secrets users fill in, on stack deletion and on replacement", async () => {
+    const { template } = synth({ ...(await loadConfigFile("bounce-radar.config.example.json")) });
+    const secrets = Object.values(template.findResources("AWS::SecretsManager::Secret"));
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const s of secrets)
+      expect(s).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it("builds the SES queue's ARN in the stack's partition, and refuses what is not a queue URL", () => {
+    const sqsResources = (queueUrl: string) => {
+      const { template } = synth({ sources: [{ id: "ses", provider: "ses", queueUrl }] });
+      const policy = Object.entries(template.findResources("AWS::IAM::Policy")).find(([id]) =>
+        id.startsWith("IngestEventsRole"),
+      )?.[1];
+      const statement = (
+        policy?.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }
+      ).PolicyDocument.Statement.find((st) => JSON.stringify(st.Action).includes("sqs:ReceiveMessage"));
+      return JSON.stringify(statement?.Resource);
+    };
+    const china = sqsResources("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/ses-events");
+    expect(china).toContain('{"Ref":"AWS::Partition"}');
+    expect(china).toContain(":sqs:cn-north-1:123456789012:ses-events");
+    expect(sqsResources("https://sqs.eu-west-1.amazonaws.com/123456789012/events-cn.fifo")).toContain(
+      ":sqs:eu-west-1:123456789012:events-cn.fifo",
+    );
+    expect(() =>
+      synth({ sources: [{ id: "ses", provider: "ses", queueUrl: "https://example.com/q" }] }),
+    ).toThrow(/queueUrl https:\/\/example.com\/q is not an SQS queue URL/);
+  });
+
+  it("reserves (and so caps) the public webhook's concurrency, unless told not to", () => {
+    const hook = (deployment: Record<string, unknown>) => {
+      const { template } = synth({
+        sources: [{ id: "sendgrid", provider: "sendgrid", webhookPublicKey: PUBLIC_KEY }],
+        deployment,
+      });
+      return Object.entries(template.findResources("AWS::Lambda::Function")).find(([id]) =>
+        id.startsWith("SendgridWebhook"),
+      )?.[1].Properties as Record<string, unknown>;
+    };
+    expect(hook({}).ReservedConcurrentExecutions).toBe(10);
+    expect(hook({ webhookReservedConcurrency: 3 }).ReservedConcurrentExecutions).toBe(3);
+    expect(hook({ webhookReservedConcurrency: null })).not.toHaveProperty("ReservedConcurrentExecutions");
+  });
+
+  it("lets CloudWatch use the alert key only for this account's own alarms", async () => {
+    const { template } = synth({ ...(await loadConfigFile("bounce-radar.config.example.json")) });
+    const key = Object.values(template.findResources("AWS::KMS::Key"))[0];
+    const statements = (key?.Properties as { KeyPolicy: { Statement: Record<string, unknown>[] } }).KeyPolicy
+      .Statement;
+    const cloudwatch = statements.filter((st) =>
+      JSON.stringify(st.Principal).includes("cloudwatch.amazonaws.com"),
+    );
+    expect(cloudwatch).toHaveLength(1);
+    const conditions = JSON.stringify(cloudwatch[0]?.Condition);
+    expect(conditions).toContain('"aws:SourceAccount":{"Ref":"AWS::AccountId"}');
+    expect(conditions).toContain(":alarm:bounce-radar*");
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    for (const a of alarms)
+      expect(String((a.Properties as { AlarmName: string }).AlarmName)).toMatch(/^bounce-radar/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,5 +105,25 @@ describe("configuration", () => {
     expect(bad).toThrow(
       /retention\.rawExpireAfterDays: must be later than rawInfrequentAccessAfterDays \(60\)/,
     );
+  });
+
+  it("refuses a webhook key SendGrid cannot have signed with, naming the field and the kind", () => {
+    const der = (k: ReturnType<typeof generateKeyPairSync>["publicKey"]) =>
+      k.export({ type: "spki", format: "der" }).toString("base64");
+    const withKey = (webhookPublicKey: string) => () =>
+      parseConfig({ sources: [{ id: "sendgrid", provider: "sendgrid", webhookPublicKey }] });
+    const p256 = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    expect(withKey(der(p256.publicKey))).not.toThrow();
+    expect(withKey(p256.publicKey.export({ type: "spki", format: "pem" }).toString())).not.toThrow();
+    const privatePem = p256.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(withKey(privatePem)).toThrow(/sources\.0\.webhookPublicKey: this is a private key/);
+    expect(withKey(der(generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey))).toThrow(
+      /sources\.0\.webhookPublicKey: the key is RSA: SendGrid signs with ECDSA P-256/,
+    );
+    expect(withKey(der(generateKeyPairSync("ed25519").publicKey))).toThrow(/the key is ED25519/);
+    expect(withKey(der(generateKeyPairSync("ec", { namedCurve: "secp384r1" }).publicKey))).toThrow(
+      /an EC key on secp384r1/,
+    );
+    expect(withKey("x".repeat(60))).toThrow(/webhookPublicKey: not a public key/);
   });
 });

@@ -82,6 +82,8 @@ export function verifySendgridSignature(input: VerifySendgridSignatureInput): Si
  */
 export function parsePublicKey(text: string): KeyObject | null {
   const t = text.trim();
+  // Node derives a public key from a private one: refuse it rather than run with a leaked private half.
+  if (PRIVATE_PEM.test(t)) return null;
   try {
     // A PEM kept in an environment variable often has its newlines escaped.
     if (t.startsWith("-----BEGIN")) return createPublicKey({ key: t.replace(/\\n/g, "\n"), format: "pem" });
@@ -91,6 +93,24 @@ export function parsePublicKey(text: string): KeyObject | null {
   } catch {
     return null;
   }
+}
+
+const PRIVATE_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+/**
+ * Why a configured verification key cannot verify SendGrid's signatures, or null when it can: checked at synth
+ * and at start-up, so a wrong key is a configuration error, not a 500 on every delivery.
+ */
+export function webhookKeyProblem(text: string): string | null {
+  if (PRIVATE_PEM.test(text))
+    return "this is a private key: configure the verification key SendGrid shows (public), and keep the private half out of the config";
+  const key = parsePublicKey(text);
+  if (key === null) return "not a public key: expected base64 DER as SendGrid shows it, or a PEM public key";
+  if (key.asymmetricKeyType !== "ec")
+    return `the key is ${String(key.asymmetricKeyType).toUpperCase()}: SendGrid signs with ECDSA P-256`;
+  if (!isP256(key))
+    return `an EC key on ${key.asymmetricKeyDetails?.namedCurve ?? "an unknown curve"}: SendGrid signs with ECDSA P-256 (prime256v1)`;
+  return null;
 }
 
 function isP256(key: KeyObject): boolean {
