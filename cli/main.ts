@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { ConfigError, loadConfigFile } from "../shared/config.ts";
+import { maskAddresses, safeJson, safeText } from "../shared/domain/text/safe-text.ts";
 import { IncidentNotFoundError } from "../shared/pipeline/suppressions/find-wrongly-suppressed.ts";
 import { analyzeCommand, formatAlertSummary, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
@@ -14,6 +15,21 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
   throw e;
 });
+
+/**
+ * Every line this CLI prints goes through here: outside text in it (reply texts, ESP error bodies, file
+ * contents) is made inert (control and bidi characters become visible escapes, see safe-text.ts), and any
+ * address in it is masked unless the command was told to show them (suppressions --reveal, analyze --no-mask
+ * or a configuration with masking.recipients false).
+ */
+let revealAddresses = false;
+const printable = (text: string): string => safeText(revealAddresses ? text : maskAddresses(text));
+const stdoutLine = (line: string): void => {
+  process.stdout.write(`${printable(line)}\n`);
+};
+const stderrLine = (line: string): void => {
+  process.stderr.write(`${printable(line)}\n`);
+};
 
 const program = new Command()
   .name("bounce-radar")
@@ -88,24 +104,20 @@ The folder is refused if it holds anything the demo did not write.`,
         days: parseDemoInteger(opts.days, "--days", 35, 120),
         organisations: parseDemoInteger(opts.organisations, "--organisations", 20, 5000),
       },
-      { out: (l) => process.stdout.write(`${l}\n`), err: stderrLine, progressStream: process.stderr },
+      { out: (l) => stdoutLine(l), err: stderrLine, progressStream: process.stderr },
     );
-    for (const line of formatDemoSummary(result)) process.stdout.write(`${line}\n`);
+    for (const line of formatDemoSummary(result)) stdoutLine(line);
     const recipientSide = result.report.incidents.find((i) => i.alert && i.side === "recipient");
     if (recipientSide)
-      process.stdout.write(
-        `Wrongly suppressed: bounce-radar suppressions --data ${opts.data} --incident ${recipientSide.id}\n`,
+      stdoutLine(
+        `Wrongly suppressed: bounce-radar suppressions --data ${opts.data} --incident ${recipientSide.id}`,
       );
   });
 
 program
   .command("sample")
   .description("classify a bundled sample of real gateway rejection lines and print a summary")
-  .action(() => runSample((line) => process.stdout.write(`${line}\n`)));
-
-const stderrLine = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+  .action(() => runSample(stdoutLine));
 
 program
   .command("import")
@@ -131,7 +143,7 @@ Exit status: 0 when everything readable was stored, 2 for bad usage or an unread
   )
   .action(async (files: string[], opts: { source: ImportSource; data: string }) => {
     const summary = await importFiles(opts.source, opts.data, files, stderrLine);
-    process.stdout.write(`${formatImportSummary(summary, opts.data)}\n`);
+    stdoutLine(formatImportSummary(summary, opts.data));
     if (summary.unreadable > 0) process.exitCode = 2;
   });
 
@@ -150,7 +162,7 @@ and the run goes on with the others; the exit status is then 1.`,
   .action(async (opts: { data: string; config?: string }) => {
     const config = await loadCliConfig(opts.config);
     const results = await ingestCommand(opts.data, config, stderrLine);
-    for (const line of formatIngestSummary(results)) process.stdout.write(`${line}\n`);
+    for (const line of formatIngestSummary(results)) stdoutLine(line);
     if (results.some((r) => r.error)) process.exitCode = 1;
   });
 
@@ -186,16 +198,15 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
       alerts: boolean;
     }) => {
       const config = opts.config ? await loadConfigFile(opts.config) : undefined;
+      revealAddresses = !opts.mask || config?.masking.recipients === false;
       const { config: _file, ...flags } = opts;
-      const out = opts.json ? stderrLine : (line: string) => process.stdout.write(`${line}\n`);
+      const out = opts.json ? stderrLine : stdoutLine;
       const run = await analyzeCommand(
         { ...flags, ...(config ? { config } : {}), alertOutput: out },
         stderrLine,
       );
-      if (opts.json) process.stdout.write(`${JSON.stringify(run.report, null, 2)}\n`);
-      else
-        for (const line of formatAnalysisSummary(run.report, run.keys, opts.data))
-          process.stdout.write(`${line}\n`);
+      if (opts.json) stdoutLine(safeJson(run.report, 2));
+      else for (const line of formatAnalysisSummary(run.report, run.keys, opts.data)) stdoutLine(line);
       for (const line of formatAlertSummary(run.alerts)) stderrLine(line);
       if (run.alerts && run.alerts.failed.length > 0) process.exitCode = 1;
     },
@@ -239,6 +250,7 @@ Exit status: 0 listed or applied, 1 when an ESP call failed, 2 for bad usage or 
       rate: string;
       json?: boolean;
     }) => {
+      revealAddresses = opts.reveal === true;
       const rate = Number(opts.rate);
       if (!Number.isFinite(rate) || rate <= 0 || rate > 100)
         throw new UsageError(`--rate ${opts.rate}: a number of calls per second in (0, 100]`);
@@ -253,7 +265,7 @@ Exit status: 0 listed or applied, 1 when an ESP call failed, 2 for bad usage or 
           json: opts.json === true,
         },
         {
-          out: (l) => process.stdout.write(`${l}\n`),
+          out: (l) => stdoutLine(l),
           err: stderrLine,
           confirm: terminalConfirm(),
           loadConfig: () => loadCliConfig(opts.config),
@@ -268,9 +280,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof ConfigError || e instanceof UsageError || e instanceof IncidentNotFoundError) {
-    process.stderr.write(`bounce-radar: ${e.message}\n`);
+    stderrLine(`bounce-radar: ${e.message}`);
     process.exit(2);
   }
-  process.stderr.write(`bounce-radar: ${(e as Error).message}\n`);
+  stderrLine(`bounce-radar: ${(e as Error).message}`);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import type { Config } from "../../shared/config.ts";
-import { maskAddress } from "../../shared/domain/text/safe-text.ts";
+import { mapStrings, maskAddress, maskAddresses, safeJson } from "../../shared/domain/text/safe-text.ts";
 import {
   findWronglySuppressed,
   type IncidentSuppressions,
@@ -55,19 +55,22 @@ export async function suppressionsCommand(
   const store = await openDataFolder(opts.data);
   const found = await findWronglySuppressed(store, opts.incident);
   const show = (a: string) => (opts.reveal ? a : maskAddress(a));
+  // Everything else this command prints (reply texts, ESP error messages and URLs, which carry the address
+  // URL-encoded) is masked too, unless --reveal.
+  const hide = <T>(value: T): T => (opts.reveal ? value : mapStrings(value, maskAddresses));
+  const err = (line: string) => io.err(hide(line));
   const { incident, review } = found;
 
   if (opts.json) {
     io.out(
-      JSON.stringify(
-        {
+      safeJson(
+        hide({
           incident: incident.id,
           verdict: incident.verdict,
           report: found.reportKey,
           reactivate: review.reactivate.map((c) => ({ ...c, address: show(c.address) })),
           keep: review.keep.map((c) => ({ ...c, address: show(c.address) })),
-        },
-        null,
+        }),
         2,
       ),
     );
@@ -97,13 +100,13 @@ export async function suppressionsCommand(
     return { found, repair: null };
   }
   if (review.reactivate.length === 0) {
-    io.err("suppressions: nothing to re-activate");
+    err("suppressions: nothing to re-activate");
     return { found, repair: null };
   }
   const config = await io.loadConfig();
   const reactivators = await configuredReactivators(config.sources, {
     secrets: new LocalSecretResolver(io.env, config.secretsFile),
-    log: io.err,
+    log: err,
     ...(io.http ? { http: io.http } : {}),
   });
   const providers = [...new Set(review.reactivate.map((c) => c.provider))];
@@ -125,7 +128,7 @@ export async function suppressionsCommand(
       `Re-activate ${review.reactivate.length} address(es) through ${through.join(", ")}? [y/N] `,
     );
     if (!ok) {
-      io.err("suppressions: not confirmed; nothing was changed");
+      err("suppressions: not confirmed; nothing was changed");
       return { found, repair: null };
     }
   }
@@ -139,15 +142,15 @@ export async function suppressionsCommand(
       ratePerSecond: opts.ratePerSecond,
       onProgress: (done) => bar.update(done),
     },
-    { store, now: () => new Date(), log: io.err, ...(io.sleep ? { sleep: io.sleep } : {}) },
+    { store, now: () => new Date(), log: err, ...(io.sleep ? { sleep: io.sleep } : {}) },
   );
   bar.stop();
   const byStatus = tally(repair.records.map((r) => r.status));
-  io.err(
+  err(
     `suppressions: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(", ")}; audit → ${store.location}/${repair.auditKey}`,
   );
   for (const r of repair.records.filter((x) => x.status === "failed"))
-    io.err(`suppressions: FAILED ${show(r.address)} at ${r.source} (${r.endpoint}): ${r.detail}`);
+    err(`suppressions: FAILED ${show(r.address)} at ${r.source} (${r.endpoint}): ${r.detail}`);
   return { found, repair };
 }
 

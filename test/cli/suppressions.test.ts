@@ -331,4 +331,56 @@ describe("bounce-radar suppressions after a recipient-side incident", () => {
     expect(lines.filter((l) => l.status === "reactivated")).toHaveLength(expected.length);
     expect(err.join("\n")).toMatch(/audit → /);
   });
+
+  it("without --reveal masks the addresses quoted in the reply texts of its JSON", async () => {
+    // The JSON dry run carries each address's last reply text, which quotes the address at some gateways.
+    const out: string[] = [];
+    await suppressionsCommand({ ...options, data, incident: incidentId, reveal: false }, io(out, []));
+    const json = out.join("\n");
+    expect(JSON.parse(json).reactivate).toHaveLength(expected.length);
+    expect(json).toMatch(/<\S\*\*\*@\S+>/);
+    for (const a of expected) expect(json).not.toContain(a);
+  });
+
+  it("without --reveal masks the address in a failed ESP call's URL and error message", async () => {
+    // A Mailgun that fails every call, echoing the address: the URL carries it encoded, the error plainly.
+    const failing = createServer((req, res) => {
+      res
+        .writeHead(500, { "content-type": "application/json" })
+        .end(JSON.stringify({ message: `internal error for ${decodeURIComponent(req.url ?? "")}` }));
+    });
+    await new Promise<void>((r) => failing.listen(0, "127.0.0.1", r));
+    try {
+      const err: string[] = [];
+      const base = io([], err);
+      const { repair } = await suppressionsCommand(
+        { ...options, data, incident: incidentId, apply: true, yes: true, reveal: false, json: false },
+        {
+          ...base,
+          loadConfig: async () =>
+            parseConfig({
+              sources: [
+                {
+                  id: "mailgun-us",
+                  provider: "mailgun",
+                  domains: [SENDER_DOMAIN],
+                  apiKeySecret: "mailgun/key",
+                  baseUrl: `http://127.0.0.1:${(failing.address() as AddressInfo).port}`,
+                },
+              ],
+            }),
+        },
+      );
+      const mailgunAddresses = expected.filter((a) => providerOf(a) === "mailgun");
+      expect(repair?.failed).toBe(mailgunAddresses.length);
+      const text = err.join("\n");
+      expect(text).toMatch(/FAILED \S+\*\*\*@\S+ at mailgun-us \(DELETE .*\): .*\/bounces\/\S+\*\*\*%40/);
+      for (const a of expected) {
+        expect(text).not.toContain(a);
+        expect(text).not.toContain(encodeURIComponent(a));
+      }
+    } finally {
+      await new Promise<void>((r) => failing.close(() => r()));
+    }
+  });
 });
