@@ -1,21 +1,19 @@
-import { spawn } from "node:child_process";
-import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { App } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BounceRadarStack } from "../../infra/bounce-radar-stack.ts";
-import { FEATURE_FLAGS } from "../../infra/feature-flags.ts";
 import { parseConfig } from "../../shared/config.ts";
 import { ReportSchema } from "../../shared/domain/report/report-schema.ts";
 import { generateHistory, type History, SENDER_DOMAIN } from "../../shared/simulation/b2b-history.ts";
 import { type MailgunServer, startMailgunServer } from "../../shared/simulation/mailgun-api-server.ts";
 import { toMailgunEvent } from "../../shared/simulation/to-mailgun-event.ts";
 import { S3ObjectStore, s3ClientForEndpoint } from "../../shared/store/s3-object-store.ts";
+import {
+  type BundledStack,
+  type FunctionName,
+  type Invocation,
+  synthBundledStack,
+} from "../support/bundled-stack.ts";
 import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.ts";
 import { type SecretsManagerServer, startSecretsManagerServer } from "../support/secrets-manager-server.ts";
@@ -41,23 +39,7 @@ const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bounce-radar-alerts`;
 const SECRET_NAME = "bounce-radar/mailgun-e2e";
 const LISTED_IP = "198.51.100.10";
 const API_KEY = "key-e2e-0123456789abcdef";
-const RESULT_MARK = "E2E_RESULT ";
 
-interface Bundle {
-  /** The asset's index.mjs. */
-  readonly entry: string;
-  /** The function's environment, tokens replaced by local values. */
-  readonly environment: Record<string, string>;
-}
-
-interface Invocation {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly result: unknown;
-}
-
-/** Runs the child script: imports the bundle and calls its handler with the event in E2E_EVENT. */
 // SendGrid's Signed Event Webhook: a P-256 key pair, the public half configured (base64 DER, as SendGrid shows it).
 const WEBHOOK_KEYS = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey.export({ type: "spki", format: "der" }).toString("base64");
@@ -83,18 +65,11 @@ function webhookRequest(body: string, signed = true): unknown {
   };
 }
 
-const CHILD_SCRIPT = `
-const { handler } = await import(process.env.E2E_BUNDLE_URL);
-const context = { awsRequestId: process.env.E2E_REQUEST_ID, getRemainingTimeInMillis: () => 600000 };
-const result = await handler(JSON.parse(process.env.E2E_EVENT), context);
-process.stdout.write("\\n${RESULT_MARK}" + JSON.stringify(result) + "\\n");
-`;
-
 describe("the bundled Lambda handlers, end to end", () => {
   let history: History;
   let end: Date;
   let start: Date;
-  let outdir: string;
+  let stack: BundledStack;
   let s3: RunningS3rver;
   let mailgun: MailgunServer;
   let sns: SnsServer;
@@ -102,8 +77,6 @@ describe("the bundled Lambda handlers, end to end", () => {
   let dns: DnsServer;
   let sesReputation: SesReputationServer;
   let mailgunEventCount: number;
-  const bundles = new Map<string, Bundle>();
-  const payloads = new Map<string, string>();
 
   beforeAll(async () => {
     end = new Date(Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
@@ -164,44 +137,11 @@ describe("the bundled Lambda handlers, end to end", () => {
         authentication: { dkimSelectors: [] },
       },
     };
-    outdir = await mkdtemp(join(tmpdir(), "br-e2e-cdk-"));
-    const app = new App({ context: FEATURE_FLAGS, outdir });
-    const stack = new BounceRadarStack(app, "E2E", { config: parseConfig(json) });
-    app.synth();
-    const template = Template.fromStack(stack).toJSON() as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
-
-    const local: Record<string, string> = { DATA_BUCKET: s3.bucket, ALERT_TOPIC_ARN: TOPIC_ARN };
-    const resources = Object.entries(template.Resources);
-    for (const [logicalId, resource] of resources) {
-      if (resource.Type !== "AWS::Lambda::Function") continue;
-      const code = resource.Properties.Code as { S3Key?: unknown };
-      const hash = String(code.S3Key).replace(/\.zip$/, "");
-      const variables = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      const environment: Record<string, string> = {};
-      for (const [name, value] of Object.entries(variables)) {
-        if (typeof value === "string") environment[name] = value;
-        else if (name in local) environment[name] = local[name] as string;
-        else throw new Error(`${logicalId}: no local value for the token in ${name}`);
-      }
-      const job = logicalId.startsWith("IngestEvents")
-        ? "ingest-events"
-        : logicalId.startsWith("IngestReputation")
-          ? "ingest-reputation"
-          : logicalId.startsWith("SendgridWebhook")
-            ? "sendgrid-webhook"
-            : "analyze";
-      bundles.set(job, { entry: join(outdir, `asset.${hash}`, "index.mjs"), environment });
-    }
-    for (const [, resource] of resources) {
-      if (resource.Type !== "AWS::Scheduler::Schedule") continue;
-      const input = (resource.Properties.Target as { Input: unknown }).Input;
-      if (typeof input !== "string")
-        throw new Error(`schedule input is not a literal: ${JSON.stringify(input)}`);
-      const job = (JSON.parse(input) as { job: string }).job;
-      payloads.set(job, input);
-    }
+    stack = await synthBundledStack(
+      parseConfig(json),
+      { partition: "aws", region: REGION, account: ACCOUNT },
+      { DataBucketData: s3.bucket, AlertsTopic: TOPIC_ARN },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -213,31 +153,13 @@ describe("the bundled Lambda handlers, end to end", () => {
       dns?.stop(),
       sesReputation?.stop(),
     ]);
-    if (outdir) await rm(outdir, { recursive: true, force: true });
+    await stack?.dispose();
   });
 
-  /** The schedule's payload with Scheduler's context attributes filled in, as Scheduler does at invocation. */
-  function schedulerEvent(job: string, scheduledTime: Date): unknown {
-    const input = payloads.get(job);
-    if (!input) throw new Error(`no schedule for ${job}`);
-    const filled = input
-      .replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString().replace(/\.\d{3}Z$/, "Z"))
-      .replaceAll("<aws.scheduler.execution-id>", randomUUID())
-      .replaceAll(
-        "<aws.scheduler.schedule-arn>",
-        `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/E2E-${job}`,
-      )
-      .replaceAll("<aws.scheduler.attempt-number>", "1");
-    return JSON.parse(filled);
-  }
+  const schedulerEvent = (job: FunctionName, at: Date) => stack.schedulerEvent(job, at);
 
-  async function invoke(job: string, event: unknown): Promise<Invocation> {
-    const bundle = bundles.get(job);
-    if (!bundle) throw new Error(`no function for ${job}`);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      ...bundle.environment,
-      AWS_REGION: REGION,
+  function invoke(job: FunctionName, event: unknown): Promise<Invocation> {
+    return stack.invoke(job, event, {
       // s3rver accepts only its own key pair; the other local servers check that requests are signed.
       AWS_ACCESS_KEY_ID: "S3RVER",
       AWS_SECRET_ACCESS_KEY: "S3RVER",
@@ -246,33 +168,7 @@ describe("the bundled Lambda handlers, end to end", () => {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_ENDPOINT_URL_SESV2: sesReputation.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH: sesReputation.endpoint,
-      E2E_BUNDLE_URL: pathToFileURL(bundle.entry).href,
-      E2E_EVENT: JSON.stringify(event),
-      E2E_REQUEST_ID: `e2e-${job}-1`,
-    };
-    const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD_SCRIPT], {
-      cwd: outdir,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", resolve);
-    });
-    const line = stdout
-      .split("\n")
-      .reverse()
-      .find((l) => l.startsWith(RESULT_MARK));
-    const result = line === undefined ? undefined : (JSON.parse(line.slice(RESULT_MARK.length)) as unknown);
-    return { code, stdout, stderr, result };
   }
 
   async function keysUnder(prefix: string): Promise<string[]> {
@@ -292,17 +188,17 @@ describe("the bundled Lambda handlers, end to end", () => {
   }
 
   it("synthesizes three self-contained bundles and every schedule's payload", () => {
-    expect([...bundles.keys()].sort()).toEqual([
+    expect([...stack.bundles.keys()].sort()).toEqual([
       "analyze",
       "ingest-events",
       "ingest-reputation",
       "sendgrid-webhook",
     ]);
-    for (const b of bundles.values()) {
+    for (const b of stack.bundles.values()) {
       expect(existsSync(b.entry)).toBe(true);
-      expect(existsSync(join(outdir, "node_modules"))).toBe(false);
+      expect(existsSync(join(stack.outdir, "node_modules"))).toBe(false);
     }
-    expect([...payloads.keys()].sort()).toEqual(["analyze", "ingest-events", "ingest-reputation"]);
+    expect([...stack.payloads.keys()].sort()).toEqual(["analyze", "ingest-events", "ingest-reputation"]);
   });
 
   it("ingests every Mailgun event with the key from Secrets Manager, then analyses and alerts on the incident", async () => {
