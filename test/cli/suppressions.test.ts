@@ -70,6 +70,8 @@ describe("bounce-radar suppressions after a recipient-side incident", () => {
   let history: History;
   let data: string;
   let incidentId: string;
+  /** What the report (and so the alert) says: its wrongly suppressed entries. */
+  let reportCount: number;
   let expected: string[];
   let events: ProviderEvent[];
   let mailgun: Recorder;
@@ -110,6 +112,7 @@ describe("bounce-radar suppressions after a recipient-side incident", () => {
     const incident = report.incidents.find((i) => i.alert && i.side === "recipient");
     if (!incident) throw new Error("the analysis found no recipient-side incident");
     incidentId = incident.id;
+    reportCount = incident.wronglySuppressed.length;
 
     // Expected, from the raw history alone: hard-bounced addresses at the incident's organisations in the
     // window that had a delivery in the 90 days before their bounce.
@@ -250,6 +253,8 @@ describe("bounce-radar suppressions after a recipient-side incident", () => {
       .sort();
     expect(expected.length).toBeGreaterThan(10);
     expect(listed).toEqual(expected);
+    // The report counts the same addresses (one masked entry each, masked forms may repeat).
+    expect(reportCount).toBe(expected.length);
     // The generator's truth: every injected "user unknown" address existed, so each is listed.
     const injected = new Set(
       events
