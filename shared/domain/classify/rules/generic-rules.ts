@@ -28,6 +28,18 @@ export const GENERIC_RULES: readonly TextRule[] = [
     evidence: "failures the ESP reports about itself, with no reply from a receiving server",
   },
   {
+    // The ESP's own MTA reporting a routing failure: no receiver answered, so nothing here is about the
+    // recipient, whatever 5.4.x code it carries (RFC 3463 X.4.x is network and routing status).
+    id: "generic.esp-routing",
+    pattern:
+      /\[internal\]|\bno (?:mx|mail exchangers?)(?: hosts?)? (?:were |was |is )?reachable\b|\brouting loop\b|\bloops? back to (?:myself|itself)\b/i,
+    category: "esp_internal",
+    side: "sender",
+    confidence: 0.75,
+    evidence:
+      "replies the sending ESP's own MTA writes (marked [internal], or naming its routing); RFC 3463 X.4.x network and routing status",
+  },
+  {
     id: "generic.mailbox-full",
     pattern:
       /\b(?:mail ?box|in ?box|account|mail ?folder|user|recipient|destinataire)(?:'s)?\b[^.;]{0,40}?\b(?:is |was )?(?:full|over ?quota|out of (?:storage|space))\b|\bover ?quota\b|\bquota (?:exceeded|exceeds|full|limit exceeded)\b|exceeded (?:its |the |their |his |her )?(?:storage|quota|mailbox)|not enough (?:storage|space) (?:in|for|on)|mailbox (?:size|storage) (?:limit )?exceeded|user mailbox exceeds allowed size|exceeds (?:the )?(?:mailbox|storage|disk) quota|boite du destinataire pleine/i,

@@ -25,6 +25,20 @@ describe("classifyBounce: the issue's must-show lines", () => {
     expect(c).toMatchObject({ category: "auth_failure", side: "sender" });
   });
 
+  it("reads the ESP's own routing failures as ESP-internal, whatever 5.4.x code they carry", () => {
+    for (const text of [
+      "550 5.4.4 [internal] no MX host reachable from 203.0.113.24 for the recipient domain",
+      "554 5.4.0 [internal] message expired in the outbound queue",
+      "550 5.4.6 routing loop detected at the sending relay",
+      "554 5.4.0 mail for example.com loops back to myself",
+    ]) {
+      const c = classifyBounce({ text, espClass: "hard" });
+      expect(c, text).toMatchObject({ category: "esp_internal", side: "sender" });
+    }
+    // A bare 5.4.4 from a receiver is still read from the code.
+    expect(classifyBounce({ text: "550 5.4.4 Unable to route" }).category).toBe("invalid_recipient");
+  });
+
   it("trusts Microsoft's RecipientNotFound more than a Proofpoint 'User Unknown'", () => {
     const ms = classifyBounce({
       text: "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
