@@ -5,6 +5,7 @@ import { s3ClientFromEnvironment, s3ConsoleUrl } from "../../shared/aws/aws-clie
 import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
+import { logSafe } from "../../shared/aws/log-text.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
 import { GatewayLookup } from "../../shared/dns/gateway-lookup.ts";
 import { NodeMxResolver, parseDnsServer } from "../../shared/dns/mx-resolver.ts";
@@ -16,6 +17,8 @@ import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
 const logger = new Logger({ serviceName: "bounce-radar" });
 const metrics = new Metrics({ namespace: "BounceRadar", serviceName: "bounce-radar" });
 const env = readLambdaEnvironment();
+/** Log lines quote outside text: inert, and masked unless the config turns masking off. */
+const clean = logSafe(env.config.masking.recipients);
 const s3 = s3ClientFromEnvironment(env.region);
 const sns = new SNSClient({ region: env.region, maxAttempts: 1 });
 
@@ -42,7 +45,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
         timeoutMs: analysis.dnsTimeoutMs,
       }),
       store,
-      { now: () => new Date(), onWarning: (m) => logger.warn(m) },
+      { now: () => new Date(), onWarning: (m) => logger.warn(clean(m)) },
     );
     await gateways.load();
     // The scheduled time, not the clock: a retried run analyses the same window.
@@ -54,7 +57,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
         maskRecipients: masking.recipients,
         thresholds: analysis.thresholds,
       },
-      { store, gateways, now: () => new Date(), log: (m) => logger.info(m) },
+      { store, gateways, now: () => new Date(), log: (m) => logger.info(clean(m)) },
     );
     const reportKey = (run.keys[0] ?? "").replace(/\.json$/, ".html");
     const alerts = await runAlerts(run.report, {
@@ -62,7 +65,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
       notifier: new SnsNotifier({ topicArn, client: sns }),
       policy,
       now: () => new Date(),
-      log: (m) => logger.info(m),
+      log: (m) => logger.info(clean(m)),
       reportUri: `s3://${env.bucket}/${reportKey}`,
       consoleUrl: s3ConsoleUrl(env.region, env.bucket, reportKey),
     });
@@ -74,7 +77,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<A
     metrics.addMetric("AlertsSent", MetricUnit.Count, alerts.sent.length);
     metrics.addMetric("AlertFailures", MetricUnit.Count, alerts.failed.length);
     metrics.addMetric("AnalysisSucceeded", MetricUnit.Count, 1);
-    for (const f of alerts.failed) logger.error("alert not delivered; the next run tries again", f);
+    for (const f of alerts.failed) logger.error("alert not delivered; the next run tries again", clean(f));
     logger.info("analysis finished", { report: run.keys[0], incidents: run.report.incidents.length });
     return {
       report: run.keys[0] ?? "",

@@ -5,6 +5,7 @@ import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
 import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
+import { logSafe } from "../../shared/aws/log-text.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
 import { parseSqsQueueUrl } from "../../shared/config.ts";
 import { runIngest } from "../../shared/pipeline/ingest/run-ingest.ts";
@@ -16,6 +17,8 @@ const logger = new Logger({ serviceName: "bounce-radar" });
 const metrics = new Metrics({ namespace: "BounceRadar", serviceName: "bounce-radar" });
 // Built once per container: the SDK clients and the secrets cache survive between scheduled runs.
 const env = readLambdaEnvironment();
+/** Log lines quote outside text: inert, and masked unless the config turns masking off. */
+const clean = logSafe(env.config.masking.recipients);
 const s3 = s3ClientFromEnvironment(env.region);
 const secrets = new SecretsManagerResolver();
 /** Stop starting new windows this long before the deadline: a window is fetched and written within it. */
@@ -42,7 +45,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       store,
       secrets,
       now: () => new Date(),
-      log: (message) => logger.info(message),
+      log: (message) => logger.info(clean(message)),
       shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS,
       sqsQueue: (s) =>
         new SqsQueue({
@@ -64,7 +67,8 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       ...(r.error ? { error: r.error } : {}),
     }));
     const failed = sources.filter((s) => s.error);
-    for (const s of failed) logger.error("source failed; its cursor stays at the last written batch", s);
+    for (const s of failed)
+      logger.error("source failed; its cursor stays at the last written batch", clean(s));
     metrics.addMetric("EventsIngested", MetricUnit.Count, sum(sources.map((s) => s.added)));
     metrics.addMetric("EventsQuarantined", MetricUnit.Count, sum(sources.map((s) => s.quarantined)));
     metrics.addMetric("SourceFailures", MetricUnit.Count, failed.length);

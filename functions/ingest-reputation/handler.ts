@@ -4,6 +4,7 @@ import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
 import { runExclusively } from "../../shared/aws/exclusive-job.ts";
 import type { LambdaContext } from "../../shared/aws/lambda-context.ts";
 import { readLambdaEnvironment } from "../../shared/aws/lambda-environment.ts";
+import { logSafe } from "../../shared/aws/log-text.ts";
 import { parseSchedulerEvent } from "../../shared/aws/scheduler-event.ts";
 import { runConfiguredReputation } from "../../shared/pipeline/reputation/run-reputation.ts";
 import { SecretsManagerResolver } from "../../shared/secrets/secrets-manager-resolver.ts";
@@ -12,6 +13,8 @@ import { S3ObjectStore } from "../../shared/store/s3-object-store.ts";
 const logger = new Logger({ serviceName: "bounce-radar" });
 const metrics = new Metrics({ namespace: "BounceRadar", serviceName: "bounce-radar" });
 const env = readLambdaEnvironment();
+/** Log lines quote outside text: inert, and masked unless the config turns masking off. */
+const clean = logSafe(env.config.masking.recipients);
 const s3 = s3ClientFromEnvironment(env.region);
 const secrets = new SecretsManagerResolver();
 
@@ -41,7 +44,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       store,
       secrets,
       now: () => new Date(),
-      log: (m) => logger.info(m),
+      log: (m) => logger.info(clean(m)),
     });
     const b = run.blocklists;
     if (b) {
@@ -56,7 +59,8 @@ export async function handler(event: unknown, context: LambdaContext): Promise<I
       ...run.sources.map((s) => ({ source: s.source, outcome: s.outcome, error: s.error })),
     ];
     const failed = sources.filter((s) => s.outcome === "failed");
-    for (const s of failed) logger.warn("reputation source failed", { source: s.source, error: s.error });
+    for (const s of failed)
+      logger.warn("reputation source failed", clean({ source: s.source, error: s.error }));
     metrics.addMetric("ReputationSourceFailures", MetricUnit.Count, failed.length);
     metrics.addMetric(
       "ReputationBadSignals",

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import * as z from "zod";
 import { s3ClientFromEnvironment } from "../../shared/aws/aws-clients.ts";
+import { logSafe } from "../../shared/aws/log-text.ts";
 import { receiveSendgridWebhook } from "../../shared/pipeline/webhook/receive-sendgrid-webhook.ts";
 import {
   parsePublicKey,
@@ -32,6 +33,8 @@ const env = z
   .parse(process.env);
 // Parsed once per container; the schema above has checked that it is an ECDSA P-256 public key.
 const publicKey = parsePublicKey(env.SENDGRID_WEBHOOK_PUBLIC_KEY) ?? env.SENDGRID_WEBHOOK_PUBLIC_KEY;
+/** Log lines quote outside text: inert and masked. */
+const clean = logSafe(true);
 const store = new S3ObjectStore({ bucket: env.DATA_BUCKET, client: s3ClientFromEnvironment(env.AWS_REGION) });
 
 /** The parts of a function-URL event (payload format 2.0) the receiver reads. */
@@ -65,9 +68,9 @@ export async function handler(event: unknown): Promise<UrlResponse> {
     },
   );
   if (response.statusCode >= 500)
-    logger.error("webhook batch not stored", { reason: response.reason, error: response.error });
+    logger.error("webhook batch not stored", clean({ reason: response.reason, error: response.error }));
   else if (response.statusCode >= 400)
-    logger.warn("webhook request refused", { status: response.statusCode, reason: response.reason });
+    logger.warn("webhook request refused", clean({ status: response.statusCode, reason: response.reason }));
   else if (response.stored)
     logger.info("webhook batch stored", {
       key: response.stored.key,

@@ -11,9 +11,11 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "'": "&#39;",
 };
 
-// C0 controls other than tab/newline/carriage return, and DEL: invalid in HTML text, shown as U+FFFD.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+// C0 controls other than tab/newline/carriage return, DEL and C1: invalid in HTML text, shown as U+FFFD. Bidi
+// overrides and isolates would reorder the text around them (a reply could make a domain read backwards).
+const CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** Text and attribute-value escaping (the same five characters cover both when values are double-quoted). */
 export function escapeHtml(value: unknown): string {

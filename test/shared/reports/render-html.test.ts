@@ -358,6 +358,7 @@ describe("html helpers", () => {
   it("escapes the five special characters and control characters", () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     expect(escapeHtml("a\u0000b\u001bc\td")).toBe("a\uFFFDb\uFFFDc\td");
+    expect(escapeHtml("evil\u202Emoc.kcab\u2066x\u2069\u009b")).toBe("evil\uFFFDmoc.kcab\uFFFDx\uFFFD\uFFFD");
     expect(escapeHtml(undefined)).toBe("");
     expect(escapeHtml(null)).toBe("");
   });
