@@ -376,7 +376,9 @@ describe("deployment safety", () => {
         id.startsWith("IngestEventsRole"),
       )?.[1];
       const statement = (
-        policy?.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }
+        (policy?.Properties ?? { PolicyDocument: { Statement: [] } }) as {
+          PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+        }
       ).PolicyDocument.Statement.find((st) => JSON.stringify(st.Action).includes("sqs:ReceiveMessage"));
       return JSON.stringify(statement?.Resource);
     };
@@ -409,8 +411,11 @@ describe("deployment safety", () => {
   it("lets CloudWatch use the alert key only for this account's own alarms", async () => {
     const { template } = synth({ ...(await loadConfigFile("bounce-radar.config.example.json")) });
     const key = Object.values(template.findResources("AWS::KMS::Key"))[0];
-    const statements = (key?.Properties as { KeyPolicy: { Statement: Record<string, unknown>[] } }).KeyPolicy
-      .Statement;
+    const statements = (
+      (key?.Properties ?? { KeyPolicy: { Statement: [] } }) as {
+        KeyPolicy: { Statement: Record<string, unknown>[] };
+      }
+    ).KeyPolicy.Statement;
     const cloudwatch = statements.filter((st) =>
       JSON.stringify(st.Principal).includes("cloudwatch.amazonaws.com"),
     );
