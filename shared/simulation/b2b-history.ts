@@ -29,6 +29,13 @@
  * The ESP calls every injected block "hard" and suppresses the address (later sends are `dropped`): those are the
  * wrongly suppressed addresses the product has to find. Its own failures (esp_pool_fault) are not suppressed.
  *
+ * Evaluation options (all off by default, so existing seeds give what they always gave): other IP pools and the ESP
+ * behind each (`ipPools`, `poolSources`: two ESPs), a smaller sender (`volume`), more staff turnover (`turnover`),
+ * organisations behind a filter the gateway catalogue does not know (`unrecognisedGateway`), and per incident:
+ * rejection texts from outside (`texts`), per-platform rates (`rates`), a gradual onset (`rampHours`) and ESP
+ * failures that quote the receiving server's last reply (`remoteReply`). The evaluation's scenario catalogue
+ * (scripts/eval/scenario-catalogue.ts) builds on them.
+ *
  * Same options → identical output. Random draws are split into independent streams (world, schedule, per-send
  * noise, per-incident), so the same seed gives the same world and baseline draws whatever incidents are injected:
  * every event before the first onset is identical (ids included); after it only the consequences of the injected
@@ -52,8 +59,16 @@ import { mulberry32 } from "./seeded-random.ts";
  *   → sender_authentication.
  * - content_block: the biggest campaign in the window is rejected as spam/content by 35–50% of corporate receivers
  *   (Gmail 15%; other consumer providers junk instead). → content_block.
- * - esp_pool_fault: half of the sends on one pool (default pool-b) fail inside the ESP, no remote reply
- *   (smtp code and enhanced null, mxHost null). → esp_fault.
+ * - esp_pool_fault: half of the sends on one pool (default pool-b; or only `sendingIps` of it) fail inside the ESP,
+ *   no remote reply (smtp code and enhanced null, mxHost null); with `remoteReply` the ESP gives up after retries
+ *   and quotes the receiving server's last temporary reply (mxHost known). → esp_fault.
+ * - org_policy_block: one organisation's own admin rule (default a mid-size one behind Google Workspace) refuses
+ *   60–95% of the sends with policy wording. → recipient_filter / recipient (policy_block).
+ * - pool_reputation: every IP of one pool (default pool-a) is refused with block-list / reputation wording, at the
+ *   IP_BLOCK_RATE shares. → sender_reputation.
+ * - provider_outage: a receiving platform (default Microsoft 365; a consumer one such as outlook_com or yahoo works
+ *   too) is unreachable: the ESP gives up on 60% of the sends to every organisation behind it and quotes the
+ *   platform's last temporary reply. Not the sender's fault → recipient_filter / recipient (transient).
  */
 export type IncidentKind =
   | "gateway_user_unknown_one_org"
@@ -61,7 +76,10 @@ export type IncidentKind =
   | "ip_blocklisted"
   | "dmarc_failing"
   | "content_block"
-  | "esp_pool_fault";
+  | "esp_pool_fault"
+  | "org_policy_block"
+  | "pool_reputation"
+  | "provider_outage";
 
 export type ExpectedVerdict =
   | "recipient_filter"
@@ -78,7 +96,7 @@ export interface InjectedIncident {
   organisations: string[];
   /** The gateway for the recipient-side kinds. */
   gateway?: string;
-  /** The blocklisted IP (ip_blocklisted) or the failing pool's IPs (esp_pool_fault). */
+  /** The blocklisted IP (ip_blocklisted), the listed pool's IPs (pool_reputation) or the failing IPs (esp_pool_fault). */
   sendingIps?: string[];
   /** The campaign whose messages were rejected (content_block). */
   campaign?: string;
@@ -108,10 +126,26 @@ export interface IncidentSpec {
   gateway?: string;
   /** ip_blocklisted: the listed IP (default the second IP of pool-a). */
   sendingIp?: string;
-  /** esp_pool_fault: the failing pool (default "pool-b"). */
+  /** esp_pool_fault (default "pool-b") and pool_reputation (default "pool-a"): the pool. */
   ipPool?: string;
+  /** esp_pool_fault: only these IPs of the pool fail (default all of them). */
+  sendingIps?: readonly string[];
   /** Override the share of in-scope sends (or addresses, for user unknown) rejected; default per kind/gateway. */
   rate?: number;
+  /**
+   * Share of in-scope sends rejected per recipient platform (a GatewayKey), before `rate` and the kind's own table:
+   * `{ gmail: 0.5, yahoo: 0.5 }` with `rate: 0` rejects only there.
+   */
+  rates?: Readonly<Record<string, number>>;
+  /**
+   * Rejection texts per recipient platform as templates (see `fillTemplate`); undefined or empty for a platform
+   * keeps the built-in wording there.
+   */
+  texts?: (platform: string) => readonly string[] | undefined;
+  /** Gradual onset: the rejected share grows linearly from 0 at `at` to its full value `rampHours` later. */
+  rampHours?: number;
+  /** esp_pool_fault: the ESP gives up after retries and quotes the receiving server's last reply. */
+  remoteReply?: boolean;
 }
 
 export interface HistoryOptions {
@@ -125,11 +159,24 @@ export interface HistoryOptions {
   incidents?: IncidentSpec[];
   /** Tiny organisations (1–2 contacts) given a genuine user-unknown in the last 24 h; default 3. */
   tinyBounces?: number;
+  /** Sending IP pools (default `IP_POOLS`); every send picks one of all their IPs at random. */
+  ipPools?: Readonly<Record<string, readonly string[]>>;
+  /** The ESP (event `source`) behind each pool; default "simulated" for every pool. Two ESPs: two sources. */
+  poolSources?: Readonly<Record<string, ProviderEvent["source"]>>;
+  /** Multiplies every list size (default 1): 0.1 makes a sender of a few hundred mails a day. */
+  volume?: number;
+  /** Monthly share of corporate contacts who leave (default 0.03). */
+  turnover?: number;
+  /**
+   * Corporate organisations moved behind a mail platform the gateway catalogue does not know (gateway
+   * "unrecognised", MX `<server>.mxrouting.net`); default 0.
+   */
+  unrecognisedGateway?: number;
 }
 
 export interface OrganisationInfo {
   domain: string;
-  /** A GatewayId, or "self_hosted". */
+  /** A GatewayId, "self_hosted", or "unrecognised" (a platform the catalogue does not know: self_hosted to it). */
   gateway: string;
   mxHosts: string[];
   consumer: boolean;
@@ -174,10 +221,6 @@ export const IP_POOLS: Readonly<Record<string, readonly string[]>> = {
   "pool-a": ["198.51.100.10", "198.51.100.11", "198.51.100.12"],
   "pool-b": ["203.0.113.20", "203.0.113.21", "203.0.113.22"],
 };
-const IPS: readonly string[] = Object.values(IP_POOLS).flat();
-const POOL_OF_IP: ReadonlyMap<string, string> = new Map(
-  Object.entries(IP_POOLS).flatMap(([pool, ips]) => ips.map((ip) => [ip, pool] as const)),
-);
 
 const EXPECTED: Readonly<Record<IncidentKind, InjectedIncident["expected"]>> = {
   gateway_user_unknown_one_org: {
@@ -190,9 +233,12 @@ const EXPECTED: Readonly<Record<IncidentKind, InjectedIncident["expected"]>> = {
   dmarc_failing: { verdict: "sender_authentication", side: "sender", category: "auth_failure" },
   content_block: { verdict: "content_block", side: "sender", category: "spam_or_content_block" },
   esp_pool_fault: { verdict: "esp_fault", side: "sender", category: "esp_internal" },
+  org_policy_block: { verdict: "recipient_filter", side: "recipient", category: "policy_block" },
+  pool_reputation: { verdict: "sender_reputation", side: "sender", category: "reputation_block" },
+  provider_outage: { verdict: "recipient_filter", side: "recipient", category: "transient" },
 };
 
-type GatewayKey = GatewayId | "self_hosted";
+type GatewayKey = GatewayId | "self_hosted" | "unrecognised";
 
 /** B2B gateway mix (share of corporate organisations). */
 const GATEWAY_MIX: ReadonlyArray<readonly [GatewayKey, number]> = [
@@ -523,6 +569,20 @@ function corporateDomains(n: number, r: Rng): string[] {
   return out;
 }
 
+/**
+ * A hosted mail platform the gateway catalogue does not list: MXroute documents its MX records as
+ * `{server}.mxrouting.net` and `{server}-relay.mxrouting.net` (https://mxroute.com/docs/dns-overview/).
+ */
+const UNRECOGNISED_SERVERS: readonly string[] = [
+  "blizzard",
+  "safari",
+  "lucy",
+  "arrow",
+  "echo",
+  "sunfire",
+  "taylor",
+];
+
 /** The three largest customers: thousands of contacts each, whatever the seed. */
 const TOP_SIZES = [3600, 1700, 1150];
 
@@ -841,6 +901,44 @@ const SUPPRESSED_TEXT = "Not delivering to previously bounced address";
 
 const templatesFor = (table: TemplateTable, g: GatewayKey): readonly Template[] => table[g] ?? table.default;
 
+/**
+ * The ESP giving up after retries and quoting the receiving server's last temporary reply, in SparkPost's
+ * (Momentum's) words: "554 5.4.7 [internal] message timeout (last transfail: …)"
+ * (https://support.sparkpost.com/docs/faq/understanding-delays-bounces).
+ */
+const expiredAfter = (g: GatewayKey): readonly Template[] =>
+  templatesFor(DEFERRAL, g).map(
+    (last) => (c) => `554 5.4.7 [internal] message timeout (last transfail: ${last(c)})`,
+  );
+
+const PLACEHOLDERS: Readonly<Record<string, (c: TextContext) => string>> = {
+  addr: (c) => c.addr,
+  local: (c) => c.addr.slice(0, Math.max(0, c.addr.indexOf("@"))),
+  domain: (c) => c.org.domain,
+  ip: (c) => c.ip,
+  pool: (c) => c.pool,
+  sender: () => SENDER_DOMAIN,
+  mx: (c) => c.org.mx[0]?.[0] ?? `mail.${c.org.domain}`,
+  mcref: (c) => mcRef(c),
+  mshost: (c) => c.org.msHost,
+  gsmtp: (c) => gsmtp(c.r),
+  n: (c) => digits(c.r, 5),
+};
+
+/**
+ * A rejection text from outside (the evaluation's text bank) as a template: `{addr}` the recipient, `{local}` its
+ * local part, `{domain}` its organisation, `{ip}` and `{pool}` the sending IP and pool, `{sender}` the sender's
+ * domain, `{mx}` the organisation's first MX host, `{mcref}` a Mimecast reference, `{mshost}` a Microsoft host
+ * name, `{gsmtp}` a Google trace id, `{n}` five random digits.
+ */
+export function fillTemplate(template: string): Template {
+  const parts = template.split(/\{(\w+)\}/);
+  for (let i = 1; i < parts.length; i += 2) {
+    if (!PLACEHOLDERS[parts[i] ?? ""]) throw new Error(`unknown placeholder {${parts[i]}} in: ${template}`);
+  }
+  return (c) => parts.map((p, i) => (i % 2 === 0 ? p : (PLACEHOLDERS[p]?.(c) ?? ""))).join("");
+}
+
 /** The reply code and enhanced code a text leads with, as the ESP mappers read them. */
 function smtpOf(text: string): { code: number | null; enhanced: string | null; text: string } {
   const code = /^([2-5]\d\d)(?=[\s-]|$)/.exec(text)?.[1];
@@ -902,6 +1000,9 @@ const STAGE_OF: Readonly<Record<IncidentKind, Stage>> = {
   gateway_user_unknown_one_org: "rcpt",
   dmarc_failing: "data",
   content_block: "data",
+  org_policy_block: "envelope",
+  pool_reputation: "connect",
+  provider_outage: "connect",
 };
 
 interface SendContext {
@@ -924,6 +1025,12 @@ interface ActiveIncident {
   /** Probability that this send is rejected (0 when out of scope). */
   probability(s: SendContext): number;
   templates(org: Org): readonly Template[];
+  /** Gradual onset: a factor in [0, 1] on the probability at time t (default 1). */
+  ramp?(t: number): number;
+  /** Whether the event names the receiving MX host (default: not for the ESP's own failures). */
+  readonly withMx?: boolean;
+  /** Whether the ESP suppresses the address afterwards (default: not after its own failures). */
+  readonly suppress?: boolean;
 }
 
 /** Sends as columns (no object per send: a history has ~100k of them). */
@@ -1003,20 +1110,43 @@ export function generateHistory(o: HistoryOptions): History {
   const nOrgs = o.organisations ?? 250;
   const startMs = o.start.getTime();
   const endMs = startMs + days * DAY;
+  const ipPools = o.ipPools ?? IP_POOLS;
+  const ips: readonly string[] = Object.values(ipPools).flat();
+  const poolOfIp: ReadonlyMap<string, string> = new Map(
+    Object.entries(ipPools).flatMap(([pool, list]) => list.map((ip) => [ip, pool] as const)),
+  );
+  const sourceOf = (pool: string | undefined): ProviderEvent["source"] =>
+    (pool !== undefined ? o.poolSources?.[pool] : undefined) ?? "simulated";
 
   // ── organisations ──
   const wr = stream(seed, "world");
   const domains = corporateDomains(nOrgs, wr);
   const gateways = assignGateways(nOrgs, wr);
-  const sizes = listSizes(nOrgs, wr);
+  const volume = o.volume ?? 1;
+  const drawn = listSizes(nOrgs, wr);
+  const sizes = volume === 1 ? drawn : drawn.map((n) => Math.max(1, Math.round(n * volume)));
+  // Organisations moved behind a platform the catalogue does not know: drawn from their own stream, and their MX
+  // replaced after the world stream has drawn it, so every other organisation stays as it was.
+  const unrecognised = new Set<number>();
+  const ur = stream(seed, "unrecognised");
+  const urServer = pick(ur, UNRECOGNISED_SERVERS);
+  const urWanted = Math.min(o.unrecognisedGateway ?? 0, Math.max(0, nOrgs - 3));
+  while (unrecognised.size < urWanted) unrecognised.add(3 + Math.floor(ur() * (nOrgs - 3)));
   const orgs: Org[] = [];
   for (let i = 0; i < nOrgs; i++) {
     const domain = at(domains, i);
-    const gateway = at(gateways, i);
+    const drawnGateway = at(gateways, i);
+    const drawnMx = mxFor(domain, drawnGateway, wr);
+    const moved = unrecognised.has(i);
     orgs.push({
       domain,
-      gateway,
-      mx: mxFor(domain, gateway, wr),
+      gateway: moved ? "unrecognised" : drawnGateway,
+      mx: moved
+        ? [
+            [`${urServer}.mxrouting.net`, 10],
+            [`${urServer}-relay.mxrouting.net`, 20],
+          ]
+        : drawnMx,
       consumer: false,
       mcRegion: mimecastRegion(domain).tag,
       msHost: `${pick(wr, ["AM", "DB", "VI", "PA", "BN", "CH", "SN", "DM"])}${digits(wr, 1)}PR${digits(wr, 2)}MB${digits(wr, 4)}.${EUROPE.test(domain) ? "eurprd0" : "namprd0"}${digits(wr, 1)}.prod.outlook.com`,
@@ -1071,7 +1201,7 @@ export function generateHistory(o: HistoryOptions): History {
       }
     };
     // Monthly hazards: leaving (B2B staff turnover vs abandoned consumer mailboxes) and new contacts.
-    const leaveRate = org.consumer ? 0.005 : 0.03;
+    const leaveRate = org.consumer ? 0.005 : (o.turnover ?? 0.03);
     const growth = org.consumer ? 0.02 : 0.025;
     const added = initial + Math.floor(initial * growth * months + wr());
     for (let k = 0; k < added; k++) {
@@ -1119,7 +1249,7 @@ export function generateHistory(o: HistoryOptions): History {
       const rc = at(rcpts, i);
       const x = r();
       if (rc.addedAt > t0 || x >= coverage) continue;
-      sends.push(t0 + r() * (t1 - t0), i, id, u32(r), Math.floor(r() * IPS.length));
+      sends.push(t0 + r() * (t1 - t0), i, id, u32(r), Math.floor(r() * ips.length));
       n++;
     }
     campaigns.push({ id, start: new Date(t0), end: new Date(t1), coverage, sends: n });
@@ -1158,7 +1288,7 @@ export function generateHistory(o: HistoryOptions): History {
       const hour = Math.min(23.9, Math.max(0, 13 + 3.2 * gaussian(xr)));
       const t = startMs + d * DAY + hour * HOUR;
       if (t < rc.addedAt) continue;
-      sends.push(t, i, null, u32(xr), Math.floor(xr() * IPS.length));
+      sends.push(t, i, null, u32(xr), Math.floor(xr() * ips.length));
     }
   }
 
@@ -1181,8 +1311,8 @@ export function generateHistory(o: HistoryOptions): History {
     const u = u32(tr);
     const first = endMs - 10 * DAY + (9 + tr() * 8) * HOUR;
     const last = endMs - (2 + tr() * 18) * HOUR;
-    sends.push(first, ri, null, u, u % IPS.length, true);
-    sends.push(last, ri, null, u32(tr), (u >>> 3) % IPS.length, true);
+    sends.push(first, ri, null, u, u % ips.length, true);
+    sends.push(last, ri, null, u32(tr), (u >>> 3) % ips.length, true);
     let previous = first;
     for (let i = 0; i < sends.length; i++) {
       const st = at(sends.t, i);
@@ -1194,6 +1324,15 @@ export function generateHistory(o: HistoryOptions): History {
 
   // ── incidents ──
   const active: ActiveIncident[] = [];
+  const compiled = new Map<string, Template>();
+  const compile = (texts: readonly string[]): Template[] =>
+    texts.map((x) => {
+      const known = compiled.get(x);
+      if (known) return known;
+      const t = fillTemplate(x);
+      compiled.set(x, t);
+      return t;
+    });
   specs.forEach((spec, index) => {
     const ir = stream(seed, `incident:${index}:${spec.kind}`);
     const s0 = spec.at.getTime();
@@ -1238,6 +1377,42 @@ export function generateHistory(o: HistoryOptions): History {
       events: [],
     };
     const corporate = orgs.filter((org) => !org.consumer);
+    // Texts from outside and a gradual onset apply to every kind; neither draws from the incident's stream.
+    const add = (a: ActiveIncident): void => {
+      const { texts, rampHours } = spec;
+      active.push({
+        ...a,
+        ...(texts
+          ? {
+              templates: (x: Org) => {
+                const own = texts(x.gateway);
+                return own && own.length > 0 ? compile(own) : a.templates(x);
+              },
+            }
+          : {}),
+        ...(rampHours
+          ? { ramp: (t: number) => Math.min(1, Math.max(0, (t - s0) / (rampHours * HOUR))) }
+          : {}),
+      });
+    };
+    const rateOf = (
+      table: Readonly<Partial<Record<GatewayKey, number>>>,
+      g: GatewayKey,
+      fallback: number,
+    ): number => spec.rates?.[g] ?? spec.rate ?? table[g] ?? fallback;
+    /** A mid-size organisation behind one of `wanted`, or the biggest one when none fits. */
+    const midSize = (wanted: readonly string[]): Org => {
+      const fits = (min: number, max: number, gws: readonly string[]) =>
+        corporate.filter((x) => gws.includes(x.gateway) && x.listSize >= min && x.listSize <= max);
+      const candidates = [
+        fits(80, 600, wanted),
+        fits(30, 600, wanted),
+        fits(30, 100_000, wanted),
+        fits(10, 100_000, wanted),
+        [...corporate].sort((a, b) => b.listSize - a.listSize).slice(0, 1),
+      ].find((c) => c.length > 0);
+      return pick(ir, candidates ?? corporate);
+    };
     switch (spec.kind) {
       case "gateway_user_unknown_one_org": {
         let target = spec.organisation ? orgs.find((x) => x.domain === spec.organisation) : undefined;
@@ -1260,7 +1435,7 @@ export function generateHistory(o: HistoryOptions): History {
         const share = spec.rate ?? 0.5;
         const affected = new Set<string>();
         for (const rc of rcpts) if (orgs[rc.org] === org && ir() < share) affected.add(rc.address);
-        active.push({
+        add({
           ...base,
           probability: (s) => {
             if (s.org !== org) return 0;
@@ -1281,7 +1456,7 @@ export function generateHistory(o: HistoryOptions): History {
         behind.forEach((x, i) => {
           if (i < minOrgs || ir() < 0.8) rate.set(x, spec.rate ?? 0.3 + ir() * 0.35);
         });
-        active.push({
+        add({
           ...base,
           probability: (s) => {
             const p = rate.get(s.org);
@@ -1294,26 +1469,26 @@ export function generateHistory(o: HistoryOptions): History {
         return;
       }
       case "ip_blocklisted": {
-        const ip = spec.sendingIp ?? at(at(Object.values(IP_POOLS), 0), 1);
-        if (!IPS.includes(ip)) throw new Error(`unknown sending IP: ${ip}`);
+        const ip = spec.sendingIp ?? at(at(Object.values(ipPools), 0), 1);
+        if (!ips.includes(ip)) throw new Error(`unknown sending IP: ${ip}`);
         meta.sendingIps = [ip];
-        active.push({
+        add({
           ...base,
           probability: (s) => {
             if (s.ip !== ip) return 0;
             meta.scopeSends++;
-            return spec.rate ?? IP_BLOCK_RATE[s.org.gateway] ?? 0.5;
+            return rateOf(IP_BLOCK_RATE, s.org.gateway, 0.5);
           },
           templates: (x) => templatesFor(REPUTATION, x.gateway),
         });
         return;
       }
       case "dmarc_failing":
-        active.push({
+        add({
           ...base,
           probability: (s) => {
             meta.scopeSends++;
-            return spec.rate ?? DMARC_RATE[s.org.gateway] ?? 0.3;
+            return rateOf(DMARC_RATE, s.org.gateway, 0.3);
           },
           templates: (x) => templatesFor(AUTH, x.gateway),
         });
@@ -1321,12 +1496,12 @@ export function generateHistory(o: HistoryOptions): History {
       case "content_block": {
         const campaign = [...inWindow].sort((a, b) => b.sends - a.sends)[0]?.id ?? null;
         if (campaign) meta.campaign = campaign;
-        active.push({
+        add({
           ...base,
           probability: (s) => {
             if (s.campaign !== campaign || campaign === null) return 0;
             meta.scopeSends++;
-            return spec.rate ?? CONTENT_RATE[s.org.gateway] ?? 0.4;
+            return rateOf(CONTENT_RATE, s.org.gateway, 0.4);
           },
           templates: (x) => templatesFor(CONTENT, x.gateway),
         });
@@ -1334,17 +1509,70 @@ export function generateHistory(o: HistoryOptions): History {
       }
       case "esp_pool_fault": {
         const pool = spec.ipPool ?? "pool-b";
-        const ips = IP_POOLS[pool];
-        if (!ips) throw new Error(`unknown IP pool: ${pool}`);
-        meta.sendingIps = [...ips];
-        active.push({
+        const poolIps = ipPools[pool];
+        if (!poolIps) throw new Error(`unknown IP pool: ${pool}`);
+        const failing = new Set(spec.sendingIps ?? poolIps);
+        for (const ip of failing) if (!poolIps.includes(ip)) throw new Error(`${ip} is not in pool ${pool}`);
+        meta.sendingIps = poolIps.filter((ip) => failing.has(ip));
+        const all = failing.size === poolIps.length;
+        add({
+          ...base,
+          probability: (s) => {
+            if (s.pool !== pool || !(all || failing.has(s.ip))) return 0;
+            meta.scopeSends++;
+            return spec.rate ?? 0.5;
+          },
+          templates: (x) => (spec.remoteReply ? expiredAfter(x.gateway) : ESP_INTERNAL),
+          ...(spec.remoteReply ? { withMx: true } : {}),
+        });
+        return;
+      }
+      case "org_policy_block": {
+        const target = spec.organisation ? orgs.find((x) => x.domain === spec.organisation) : undefined;
+        if (spec.organisation && !target) throw new Error(`unknown organisation: ${spec.organisation}`);
+        const org = target ?? midSize([spec.gateway ?? "google_workspace"]);
+        meta.gateway = org.gateway;
+        const p = spec.rate ?? 0.6 + ir() * 0.35;
+        add({
+          ...base,
+          probability: (s) => {
+            if (s.org !== org) return 0;
+            meta.scopeSends++;
+            return p;
+          },
+          templates: (x) => templatesFor(POLICY, x.gateway),
+        });
+        return;
+      }
+      case "pool_reputation": {
+        const pool = spec.ipPool ?? at(Object.keys(ipPools), 0);
+        const poolIps = ipPools[pool];
+        if (!poolIps) throw new Error(`unknown IP pool: ${pool}`);
+        meta.sendingIps = [...poolIps];
+        add({
           ...base,
           probability: (s) => {
             if (s.pool !== pool) return 0;
             meta.scopeSends++;
-            return spec.rate ?? 0.5;
+            return rateOf(IP_BLOCK_RATE, s.org.gateway, 0.5);
           },
-          templates: () => ESP_INTERNAL,
+          templates: (x) => templatesFor(REPUTATION, x.gateway),
+        });
+        return;
+      }
+      case "provider_outage": {
+        const gateway = spec.gateway ?? "microsoft365";
+        meta.gateway = gateway;
+        add({
+          ...base,
+          probability: (s) => {
+            if (s.org.gateway !== gateway) return 0;
+            meta.scopeSends++;
+            return spec.rates?.[gateway] ?? spec.rate ?? 0.6;
+          },
+          templates: (x) => expiredAfter(x.gateway),
+          withMx: true,
+          suppress: false,
         });
         return;
       }
@@ -1385,7 +1613,7 @@ export function generateHistory(o: HistoryOptions): History {
     if (when >= endMs) return null;
     const e: ProviderEvent = {
       id: "",
-      source: "simulated",
+      source: sourceOf(poolOfIp.get(at(ips, s.ip))),
       occurredAt: "",
       type,
       recipient: rc.address,
@@ -1408,16 +1636,16 @@ export function generateHistory(o: HistoryOptions): History {
     if (s.clean) return false;
     for (const inc of byStage.get(stage) ?? []) {
       if (t < inc.startMs || t >= inc.endMs) continue;
-      const p = inc.probability(sctx);
+      const p = inc.ramp ? inc.probability(sctx) * inc.ramp(t) : inc.probability(sctx);
       incidentNoise.reset(s.u ^ inc.salt);
       const ir = incidentNoise.next;
       if (p <= 0 || ir() >= p) continue;
-      const e = hard(pick(ir, inc.templates(org))({ ...ctx, r: ir }), inc.stage !== "esp");
+      const e = hard(pick(ir, inc.templates(org))({ ...ctx, r: ir }), inc.withMx ?? inc.stage !== "esp");
       if (e) inc.events.push(e);
       inc.meta.bounces++;
       inc.orgs.add(org.domain);
       // The ESP suppresses what it calls hard, but not after its own failures.
-      if (inc.stage !== "esp") rc.suppressed = true;
+      if (inc.suppress ?? inc.stage !== "esp") rc.suppressed = true;
       return true;
     }
     return false;
@@ -1436,8 +1664,8 @@ export function generateHistory(o: HistoryOptions): History {
       emit(t, "dropped", { code: null, enhanced: null, text: SUPPRESSED_TEXT }, null, false, false);
       continue;
     }
-    ip = at(IPS, s.ip);
-    pool = POOL_OF_IP.get(ip) ?? "pool-a";
+    ip = at(ips, s.ip);
+    pool = poolOfIp.get(ip) ?? "pool-a";
     t = s.t + (1 + r() * 14) * 1000;
     mxHost = r() < 0.5 ? at(org.mx, 0)[0] : null;
     ctx.addr = rc.address;
@@ -1520,8 +1748,8 @@ export function generateHistory(o: HistoryOptions): History {
     events,
     incidents: active.map((a) => a.meta),
     organisations,
-    sendingIps: [...IPS],
-    ipPools: Object.fromEntries(Object.entries(IP_POOLS).map(([k, v]) => [k, [...v]])),
+    sendingIps: [...ips],
+    ipPools: Object.fromEntries(Object.entries(ipPools).map(([k, v]) => [k, [...v]])),
     zone,
     campaigns: campaigns.sort((a, b) => a.start.getTime() - b.start.getTime()),
     senderDomain: SENDER_DOMAIN,

@@ -465,3 +465,141 @@ describe("generateHistory: injected incidents", () => {
     expect(texts.filter((t) => !dbeb.test(t))).toEqual([]);
   });
 });
+
+describe("generateHistory: evaluation options", () => {
+  const small = { seed: 11, start: START, days: 21, organisations: 80 } as const;
+
+  it("gives the same history when every evaluation option is spelled out at its default", () => {
+    const incidents: IncidentSpec[] = [
+      { kind: "ip_blocklisted", at: day(18) },
+      { kind: "esp_pool_fault", at: day(19) },
+    ];
+    const plain = generateHistory({ ...small, incidents });
+    const explicit = generateHistory({
+      ...small,
+      incidents: incidents.map((i) => ({ ...i, rates: {} })),
+      ipPools: {
+        "pool-a": ["198.51.100.10", "198.51.100.11", "198.51.100.12"],
+        "pool-b": ["203.0.113.20", "203.0.113.21", "203.0.113.22"],
+      },
+      poolSources: {},
+      volume: 1,
+      turnover: 0.03,
+      unrecognisedGateway: 0,
+    });
+    expect(JSON.stringify(explicit)).toBe(JSON.stringify(plain));
+  });
+
+  it("scales the sender down with volume: a few hundred attempts a day", () => {
+    const h = generateHistory({ ...small, organisations: 40, volume: 0.15 });
+    const perDay = h.events.filter(isAttempt).length / 21;
+    expect(perDay).toBeGreaterThan(100);
+    expect(perDay).toBeLessThan(400);
+  });
+
+  it("moves organisations behind a platform the catalogue does not know, keeping the rest of the world", () => {
+    const plain = generateHistory(small);
+    const h = generateHistory({ ...small, unrecognisedGateway: 5 });
+    const moved = h.organisations.filter((o) => o.gateway === "unrecognised");
+    expect(moved).toHaveLength(5);
+    for (const o of moved) {
+      expect(o.mxHosts[0]).toMatch(/^[a-z]+\.mxrouting\.net$/);
+      expect(gatewayOfMxHosts(o.mxHosts)).toBeNull();
+    }
+    const others = (x: History) => x.organisations.filter((o) => !moved.some((m) => m.domain === o.domain));
+    expect(others(h)).toEqual(others(plain));
+  });
+
+  it("sends through two ESPs, each pool with its own source, and fails only the IPs asked for", () => {
+    const h = generateHistory({
+      ...small,
+      ipPools: { "esp-a": ["198.51.100.10", "198.51.100.11"], "esp-b": ["192.0.2.40", "192.0.2.41"] },
+      poolSources: { "esp-b": "sparkpost" },
+      incidents: [
+        { kind: "esp_pool_fault", at: day(19), ipPool: "esp-b", sendingIps: ["192.0.2.41"], rate: 0.9 },
+      ],
+    });
+    const sourceOfIp = new Map(h.events.filter((e) => e.sendingIp).map((e) => [e.sendingIp, e.source]));
+    expect(Object.fromEntries(sourceOfIp)).toEqual({
+      "198.51.100.10": "simulated",
+      "198.51.100.11": "simulated",
+      "192.0.2.40": "sparkpost",
+      "192.0.2.41": "sparkpost",
+    });
+    const inc = h.incidents[0];
+    expect(inc?.sendingIps).toEqual(["192.0.2.41"]);
+    const failed = h.events.filter((e) => inc?.eventIds.includes(e.id));
+    expect(failed.length).toBeGreaterThan(50);
+    expect(new Set(failed.map((e) => e.sendingIp))).toEqual(new Set(["192.0.2.41"]));
+  });
+
+  it("injects the evaluation's kinds with their scope", () => {
+    const h = generateHistory({
+      ...small,
+      incidents: [
+        { kind: "org_policy_block", at: day(19) },
+        { kind: "pool_reputation", at: day(19), ipPool: "pool-b" },
+        { kind: "provider_outage", at: day(19), gateway: "microsoft365", rate: 0.5 },
+      ],
+    });
+    const [org, pool, outage] = h.incidents;
+    expect(org?.organisations).toHaveLength(1);
+    expect(org?.gateway).toBe("google_workspace");
+    expect(pool?.sendingIps).toEqual(h.ipPools["pool-b"]);
+    const gatewayOf = new Map(h.organisations.map((o) => [o.domain, o.gateway]));
+    expect(new Set(outage?.organisations.map((o) => gatewayOf.get(o)))).toEqual(new Set(["microsoft365"]));
+    const byId = new Map(h.events.map((e) => [e.id, e]));
+    for (const inc of h.incidents) expect(inc.bounces).toBeGreaterThan(5);
+    const outageEvent = byId.get(outage?.eventIds[0] ?? "");
+    expect(outageEvent?.smtp?.text).toMatch(
+      /^554 5\.4\.7 \[internal\] message timeout \(last transfail: 451 4\.7\.500/,
+    );
+  });
+
+  it("fills texts from outside and ramps a gradual onset up", () => {
+    const h = generateHistory({
+      ...small,
+      incidents: [
+        {
+          kind: "gateway_policy_change",
+          at: day(15),
+          durationHours: 6 * 24,
+          rampHours: 5 * 24,
+          gateway: "microsoft365",
+          rate: 0.6,
+          texts: (g) =>
+            g === "microsoft365"
+              ? ["550 5.7.1 <{addr}> refused by {domain} for {sender} from [{ip}]"]
+              : undefined,
+        },
+      ],
+    });
+    const inc = h.incidents[0];
+    const byId = new Map(h.events.map((e) => [e.id, e]));
+    const injected = (inc?.eventIds ?? []).map((id) => byId.get(id));
+    expect(injected.length).toBeGreaterThan(20);
+    for (const e of injected) {
+      expect(e?.smtp?.text).toBe(
+        `550 5.7.1 <${e?.recipient}> refused by ${e?.recipientDomain} for ${h.senderDomain} from [${e?.sendingIp}]`,
+      );
+    }
+    // The share of the scope's attempts rejected grows over the ramp.
+    const scope = new Set(inc?.organisations);
+    const share = (from: number, to: number) => {
+      const [a, b] = [day(from).toISOString(), day(to).toISOString()];
+      const within = (e: { occurredAt: string }) => e.occurredAt >= a && e.occurredAt < b;
+      const sends = h.events.filter((e) => isAttempt(e) && scope.has(e.recipientDomain) && within(e));
+      return injected.filter((e) => e && within(e)).length / Math.max(1, sends.length);
+    };
+    expect(share(15, 17)).toBeLessThan(share(19, 21) / 2);
+  });
+
+  it("refuses a text template with an unknown placeholder", () => {
+    expect(() =>
+      generateHistory({
+        ...small,
+        incidents: [{ kind: "dmarc_failing", at: day(19), texts: () => ["550 {nope}"] }],
+      }),
+    ).toThrow(/unknown placeholder \{nope\}/);
+  });
+});
