@@ -71,6 +71,34 @@ export const IncidentSchema = z.object({
   wronglySuppressed: z.array(z.string()),
   actions: z.array(z.string()),
   series: z.array(SeriesPointSchema).optional(),
+  /**
+   * How the incident was found and which dimension explains it (added in 0.2; optional, so older readers and
+   * older reports stay valid): the basis, the sender dimension and elements carrying the excess (actual and
+   * expected hard bounces, explanatory power, surprise), organisations whose clusters joined this story, and
+   * the features the confidence model weighed.
+   */
+  attribution: z
+    .object({
+      basis: z.enum(["localised", "sender_wide", "control_group", "recipient_cluster"]),
+      dimension: z.enum(["sendingIp", "ipPool", "source", "campaign", "gateway", "organisation"]).optional(),
+      elements: z
+        .array(
+          z.object({
+            element: z.string(),
+            actual: count,
+            expected: z.number().min(0),
+            explanatoryPower: z.number(),
+            surprise: z.number().min(0),
+          }),
+        )
+        .optional(),
+      explanatoryPower: z.number().optional(),
+      surprise: z.number().min(0).optional(),
+      ofElements: count.optional(),
+      absorbed: z.array(z.string()),
+      features: z.record(z.string(), z.number()),
+    })
+    .optional(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
