@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import * as z from "zod";
+import type { StageMeasure } from "../../shared/domain/analysis/analysis-input.ts";
 import { type GatewayResolver, runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { emitResult, positiveIntFlag, progress, requiredFlag } from "./case-io.ts";
@@ -24,11 +25,22 @@ const gateways: GatewayResolver = {
   gatewayOf: async (domain) => ({ gateway: gatewayOf.get(domain) ?? "unknown" }),
 };
 
+// Stage times inside the pure analysis (the localisation is also inside "story"; it is reported on its own).
+const stageSeconds: Record<string, number> = {};
+const measure: StageMeasure = (stage, work) => {
+  const t0 = performance.now();
+  try {
+    return work();
+  } finally {
+    stageSeconds[stage] = (stageSeconds[stage] ?? 0) + (performance.now() - t0) / 1000;
+  }
+};
+
 const rssBeforeBytes = process.memoryUsage().rss;
 const started = performance.now();
 const run = await runAnalysis(
   { at: ANALYSIS_AT, windowHours: WINDOW_HOURS, baselineDays: BASELINE_DAYS, maskRecipients: true },
-  { store, gateways, now: () => ANALYSIS_AT, log: (line) => progress(line) },
+  { store, gateways, now: () => ANALYSIS_AT, log: (line) => progress(line), measure },
 );
 const seconds = (performance.now() - started) / 1000;
 progress(`analyze ${count}: ${seconds.toFixed(2)} s, ${run.report.incidents.length} incident(s)`);
@@ -38,6 +50,7 @@ emitResult({
   seconds,
   rssBeforeBytes,
   incidents: run.report.incidents.length,
+  stageSeconds,
   windowAttempts: run.report.totals.attempts,
   store: { ...store.tally },
 } satisfies Omit<AnalyzeCaseResult, "peakRssBytes">);

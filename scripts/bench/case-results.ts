@@ -63,6 +63,8 @@ export const AnalyzeCaseResultSchema = z.object({
   /** RSS when runAnalysis was called: the loaded code and runtime, before any data. */
   rssBeforeBytes: z.number().int().nonnegative(),
   incidents: z.number().int().nonnegative(),
+  /** Seconds inside each stage of the pure analysis (localisation is part of story, and shown on its own). */
+  stageSeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   windowAttempts: z.number().int().nonnegative(),
   store: z.object({
     gets: z.number().int().nonnegative(),

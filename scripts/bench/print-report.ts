@@ -84,6 +84,7 @@ export function formatAnalyze(run: BenchRun): string {
     "store puts",
     "put time",
     "excl. store",
+    "localisation",
     "growth",
     "excl. store",
     "size ×",
@@ -103,6 +104,7 @@ export function formatAnalyze(run: BenchRun): string {
       fmt.int(r.store.puts),
       fmt.seconds(r.store.putSeconds),
       fmt.seconds(computeSeconds(r)),
+      `${fmt.seconds(r.stageSeconds.localisation ?? 0)} (${Math.round((100 * (r.stageSeconds.localisation ?? 0)) / r.seconds)}%)`,
       g ? fmt.ratio(g.timeRatio) : "-",
       g ? fmt.ratio(g.computeRatio) : "-",
       g ? fmt.ratio(g.sizeRatio) : "-",
@@ -112,6 +114,7 @@ export function formatAnalyze(run: BenchRun): string {
     formatTable(headers, rows),
     "  one runAnalysis (24 h window, 35-day baseline) in a fresh process, gateways from a map (no DNS); aggregates pre-built, the window day rebuilt from its events",
     "  excl. store: time minus time inside store gets and puts (local disk, fsync per put)",
+    "  localisation: the attribution's root-cause localisation over sender dimensions, and its share of the whole analysis",
     "  growth: ratio to the previous size of time, and of time excl. store, beside the size ratio (near-linear when close)",
     ...failures(
       run.analyze.flatMap((a) => [

@@ -9,6 +9,8 @@ export const TARGETS = {
   analyzeSeconds: 3,
   analyzeRssBytes: 512 * 1024 * 1024,
   bundleBytes: 1_500_000,
+  /** The attribution's localisation may take at most this share of the whole analysis at that size. */
+  localisationShare: 0.2,
   /** "Near-linear": time may grow at most this much faster than the number of organisations. */
   growthSlack: 1.5,
 } as const;
@@ -114,6 +116,16 @@ function analyzeTargets(run: BenchRun): TargetCheck[] {
           )[0] ?? ["", 0];
           return `${fmt.int(r.store.puts)} store puts took ${fmt.seconds(r.store.putSeconds)} (${fmt.int(topPuts)} of them under ${topPrefix}/) and ${fmt.int(r.store.gets)} gets ${fmt.seconds(r.store.getSeconds)}; the other ~${fmt.seconds(compute)} went to reading, parsing and analysing ${data}`;
         }),
+        check(
+          `analyze ${size} organisations, localisation's share`,
+          `≤ ${fmt.percent(TARGETS.localisationShare)} of the analysis`,
+          `${fmt.seconds(r.stageSeconds.localisation ?? 0)} = ${fmt.percent((r.stageSeconds.localisation ?? 0) / r.seconds)}`,
+          (r.stageSeconds.localisation ?? 0) <= TARGETS.localisationShare * r.seconds,
+          () =>
+            `stages: ${Object.entries(r.stageSeconds)
+              .map(([k, v]) => `${k} ${fmt.seconds(v)}`)
+              .join(", ")} of ${fmt.seconds(r.seconds)}`,
+        ),
         check(rssId, rssTarget, fmt.mib(r.peakRssBytes), r.peakRssBytes < TARGETS.analyzeRssBytes, () => {
           const perRow = setup ? (r.peakRssBytes - r.rssBeforeBytes) / setup.aggregateRows : null;
           return `the process held ${fmt.mib(r.rssBeforeBytes)} before runAnalysis and peaked ${fmt.mib(r.peakRssBytes - r.rssBeforeBytes)} higher while holding ${data} in memory${perRow === null ? "" : ` (~${fmt.int(perRow)} bytes per aggregate row)`}`;

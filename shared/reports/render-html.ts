@@ -68,6 +68,16 @@ export function incidentHeadline(incident: Incident): string {
   const orgs = plural(orgCount, "organisation");
   const gateways = gatewayPhrase(incident.scope.gateways);
   const ips = ipPhrase(incident.scope.sendingIps);
+  // The sender element the attribution localised the excess on (a campaign, an IP pool, an ESP source).
+  const a = incident.attribution;
+  const element = a?.elements?.[0]?.element;
+  const campaign = a?.dimension === "campaign" && a.elements?.length === 1 ? element : undefined;
+  const where =
+    a?.dimension === "ipPool" && element
+      ? `pool ${element}`
+      : a?.dimension === "source" && element
+        ? `source ${element}`
+        : undefined;
   switch (incident.verdict) {
     case "recipient_filter":
       return `Recipient-side: ${gateways ? `${gateways} policy change` : "mail gateway policy change"} at ${orgs} — don't blame the ESP`;
@@ -78,9 +88,11 @@ export function incidentHeadline(incident: Incident): string {
     case "sender_authentication":
       return `Sender-side: SPF/DKIM/DMARC authentication failures at ${orgs}`;
     case "content_block":
-      return `Sender-side: message content blocked as spam at ${orgs}`;
+      return campaign
+        ? `Sender-side: campaign ${campaign} blocked as spam at ${orgs}`
+        : `Sender-side: message content blocked as spam at ${orgs}`;
     case "esp_fault":
-      return `Sender-side: the ESP fails sends${ips ? ` from ${ips}` : ""} with no reply from receiving servers`;
+      return `Sender-side: the ESP fails sends${where ? ` on ${where}` : ""}${ips ? ` from ${ips}` : ""}, not the receivers`;
     case "list_decay":
       return `List decay: genuinely invalid addresses at ${orgs} — no outage`;
     default:

@@ -25,9 +25,9 @@ export type { AnalysisInput, BaselineRow } from "./analysis-input.ts";
 export function analyse(input: AnalysisInput): Report {
   const thresholds = input.thresholds ?? DEFAULT_THRESHOLDS;
   const gatewayOf = (org: string): string => input.gatewayOf.get(org) ?? "unknown";
-  const c = countWindow(input, thresholds);
-
-  const drafts = tellStory(input, c, thresholds);
+  const measure = input.measure ?? ((_stage, work) => work());
+  const c = measure("counts", () => countWindow(input, thresholds));
+  const drafts = measure("story", () => tellStory(input, c, thresholds));
 
   const ips = new Map<string, Set<string>>();
   for (const a of c.attempts) {
@@ -53,7 +53,7 @@ export function analyse(input: AnalysisInput): Report {
     ipsOf: (d: Dimension, element: string) =>
       d === "sendingIp" ? [element] : [...(ips.get(`${d}\u0000${element}`) ?? [])].sort(),
   };
-  const incidents = drafts.map((d) => buildIncident(ctx, d));
+  const incidents = measure("incidents", () => drafts.map((d) => buildIncident(ctx, d)));
   incidents.sort(
     (a, b) => Number(b.alert) - Number(a.alert) || b.confidence - a.confidence || a.id.localeCompare(b.id),
   );

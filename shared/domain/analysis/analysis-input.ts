@@ -14,6 +14,10 @@ export interface BaselineRow {
   readonly count: number;
 }
 
+/** The analysis stages a caller may time (the bench does): pure code takes no clock, so the caller's runs them. */
+export type AnalysisStage = "counts" | "localisation" | "story" | "incidents";
+export type StageMeasure = <T>(stage: AnalysisStage, work: () => T) => T;
+
 export interface AnalysisInput {
   readonly runId: string;
   readonly generatedAt: string;
@@ -36,4 +40,6 @@ export interface AnalysisInput {
    * before and during the window: judged against each other, so a drop shows.
    */
   readonly reputationSignals?: readonly ReputationSignal[];
+  /** Runs each stage; the bench passes one that times them. Default: just runs it. */
+  readonly measure?: StageMeasure;
 }

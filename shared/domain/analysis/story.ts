@@ -86,6 +86,7 @@ export function tellStory(
   const gatewayOf = (org: string): string => input.gatewayOf.get(org) ?? "unknown";
   const groupOf = (e: NormalizedEvent) => recipientGroupOf(e.organisation, e.consumer, gatewayOf);
   const consumerSpike = c.consumerTest?.spike ?? false;
+  const measure = input.measure ?? ((_stage, work) => work());
   const drafts: IncidentDraft[] = [];
   const claimed = new Set<NormalizedEvent>();
   const category = (e: NormalizedEvent): Category | "unknown" => e.classification?.category ?? "unknown";
@@ -93,7 +94,7 @@ export function tellStory(
   // ── sender causes localised on some elements of a sender dimension ──
   let remaining: readonly Attempt[] = c.attempts;
   for (let round = 0; round < 3; round++) {
-    const found = bestSenderLocalisation(remaining, groupOf);
+    const found = measure("localisation", () => bestSenderLocalisation(remaining, groupOf));
     if (!found) break;
     const { localisation, attempts } = found;
     const events = attempts.filter((a) => a.hard && !claimed.has(a.event)).map((a) => a.event);

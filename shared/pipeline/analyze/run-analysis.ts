@@ -1,4 +1,5 @@
 import { analyse, type BaselineRow } from "../../domain/analysis/analyse.ts";
+import type { StageMeasure } from "../../domain/analysis/analysis-input.ts";
 import { finalEvents } from "../../domain/analysis/outcomes.ts";
 import type { SpikeThresholds } from "../../domain/analysis/spike-statistics.ts";
 import type { NormalizedEvent } from "../../domain/events/normalized-event.ts";
@@ -47,6 +48,8 @@ export interface AnalyzeDeps {
   readonly gateways: GatewayResolver;
   readonly now: () => Date;
   readonly log: (line: string) => void;
+  /** Runs (and may time) each analysis stage: the bench's profiler. */
+  readonly measure?: StageMeasure;
 }
 
 export interface AnalysisRun {
@@ -139,6 +142,7 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       gatewayOf,
       previouslyDelivered: (e) => existed.has(e.id),
       maskRecipients: options.maskRecipients,
+      ...(deps.measure ? { measure: deps.measure } : {}),
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
       dataQuality: {
         ...(await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay))),
