@@ -911,6 +911,56 @@ const expiredAfter = (g: GatewayKey): readonly Template[] =>
     (last) => (c) => `554 5.4.7 [internal] message timeout (last transfail: ${last(c)})`,
   );
 
+/** A fixed context for rendering texts outside a history (same values every time). */
+function exampleContext(): TextContext {
+  const org: Org = {
+    domain: "acme-example-logistics.com",
+    gateway: "self_hosted",
+    mx: [["mail.acme-example-logistics.com", 10]],
+    consumer: false,
+    mcRegion: "us",
+    msHost: "AM0PR01MB1234.eurprd01.prod.outlook.com",
+    listSize: 1,
+  };
+  return {
+    r: mulberry32(1),
+    addr: "anna.lee@acme-example-logistics.com",
+    ip: "198.51.100.10",
+    org,
+    pool: "pool-a",
+  };
+}
+
+/**
+ * Every rejection text the simulation can produce by itself, rendered once per template and platform with
+ * `exampleContext`: what rules are developed against. The evaluation's text bank keeps texts with the same wording
+ * (compare them rendered with `renderTemplateExample`) out of its scoring half.
+ */
+export function builtInRejectionTexts(): string[] {
+  const c = exampleContext();
+  const tables: readonly TemplateTable[] = [
+    USER_UNKNOWN,
+    POLICY,
+    REPUTATION,
+    AUTH,
+    CONTENT,
+    MAILBOX_FULL,
+    DEFERRAL,
+  ];
+  const templates = [
+    ...tables.flatMap((t) => Object.values(t).flat()),
+    ...Object.values(STALE_DIRECTORY).flat(),
+    ...ESP_INTERNAL,
+    ...(Object.keys(DEFERRAL) as GatewayKey[]).flatMap((g) => expiredAfter(g)),
+  ];
+  return [...new Set(templates.map((t) => t(c)))];
+}
+
+/** A text template (see `fillTemplate`) rendered with the same fixed context as `builtInRejectionTexts`. */
+export function renderTemplateExample(template: string): string {
+  return fillTemplate(template)(exampleContext());
+}
+
 const PLACEHOLDERS: Readonly<Record<string, (c: TextContext) => string>> = {
   addr: (c) => c.addr,
   local: (c) => c.addr.slice(0, Math.max(0, c.addr.indexOf("@"))),
