@@ -259,6 +259,7 @@ function compactRow(r: ScenarioResult, m: Metrics) {
       organisations: x.domains.length,
       ...(x.domains.length <= 5 ? { domains: x.domains } : {}),
       hardBounces: x.hardBounces,
+      ...(x.attribution ? { attribution: x.attribution } : {}),
       match: x.match,
       share: Math.round(x.share * 1000) / 1000,
     })),

@@ -7,7 +7,8 @@
  * the injected onset and the injected incident's end (a cluster may start with an earlier stray bounce of the same
  * kind) and either (a) the injected incident's bounces are at
  * least half of all hard bounces in the analysis window at the reported organisations (the largest of several
- * injected incidents wins), or (b) its sending IPs or campaigns overlap the injected incident's. Anything else is
+ * injected incidents wins), or (b) its sending IPs (named, or through the pool or ESP source it blames) or campaigns
+ * overlap the injected incident's. Anything else is
  * background: genuine list decay and the simulation's trickle of stray blocks, for which `list_decay` is the right
  * verdict and no alert is the right outcome.
  */
@@ -43,6 +44,10 @@ export interface ReportedIncident {
   readonly sendingIps: readonly string[];
   readonly gateways: readonly string[];
   readonly campaigns?: readonly string[];
+  /** How the analysis says it found it (basis, dimension and elements), when it says. */
+  readonly attribution?: string;
+  /** Sending IPs the analysis blamed through another dimension (a pool, an ESP source); used for matching only. */
+  readonly blamedIps?: readonly string[];
   readonly hardBounces: number;
 }
 
@@ -94,7 +99,7 @@ export function matchReported(
   if (best && best.w > 0 && share >= 0.5) return { match: best.k, share };
   const byInfrastructure = inWindow.find(
     ({ inj }) =>
-      reported.sendingIps.some((ip) => inj.sendingIps.includes(ip)) ||
+      [...reported.sendingIps, ...(reported.blamedIps ?? [])].some((ip) => inj.sendingIps.includes(ip)) ||
       (inj.campaign !== undefined && (reported.campaigns ?? []).includes(inj.campaign)),
   );
   if (byInfrastructure) {

@@ -106,9 +106,32 @@ export async function runScenario(
         ...(inc.gateway ? { gateway: inc.gateway } : {}),
       };
     });
+    // Which IPs each pool and ESP source sends from, to read an attribution to a pool or a source.
+    const ipsOf = new Map<string, string[]>(Object.entries(history.ipPools));
+    for (const e of history.events) {
+      if (!e.sendingIp) continue;
+      const key = `source:${e.source}`;
+      const list = ipsOf.get(key) ?? [];
+      if (!list.includes(e.sendingIp)) list.push(e.sendingIp);
+      ipsOf.set(key, list);
+    }
     const reported = report.incidents.map((i) => {
-      // A campaign in the scope is not part of schema version 1; read it when the analysis adds one.
-      const campaigns = (i.scope as { campaigns?: unknown }).campaigns;
+      // The analysis names a campaign, pool or ESP source in its optional attribution (or a future scope field).
+      const named = i.attribution?.elements?.map((x) => x.element) ?? [];
+      const dimension = i.attribution?.dimension;
+      const scopeCampaigns = (i.scope as { campaigns?: unknown }).campaigns;
+      const campaigns = [
+        ...(Array.isArray(scopeCampaigns) ? scopeCampaigns.map(String) : []),
+        ...(dimension === "campaign" ? named : []),
+      ];
+      const blamedIps =
+        dimension === "ipPool"
+          ? named.flatMap((p) => ipsOf.get(p) ?? [])
+          : dimension === "source"
+            ? named.flatMap((src) => ipsOf.get(`source:${src}`) ?? [])
+            : dimension === "sendingIp"
+              ? named
+              : [];
       const r: ReportedIncident = {
         verdict: i.verdict,
         side: i.side,
@@ -118,7 +141,13 @@ export async function runScenario(
         domains: i.scope.domains,
         sendingIps: i.scope.sendingIps,
         gateways: i.scope.gateways,
-        ...(Array.isArray(campaigns) ? { campaigns: campaigns.map(String) } : {}),
+        ...(campaigns.length > 0 ? { campaigns } : {}),
+        ...(blamedIps.length > 0 ? { blamedIps } : {}),
+        ...(i.attribution
+          ? {
+              attribution: [i.attribution.basis, dimension, named.join(",")].filter((x) => x).join(" "),
+            }
+          : {}),
         hardBounces: i.metrics.hardBounces,
       };
       return { ...r, ...matchReported(r, injected, background) };

@@ -95,6 +95,9 @@ describe("matching reported incidents to injected ones", () => {
       0,
     );
     expect(matchReported({ ...mostlyDecay, campaigns: ["promo-1"] }, [a], { "delta.fr": 20 }).match).toBe(0);
+    expect(matchReported({ ...mostlyDecay, blamedIps: ["192.0.2.1"] }, [a], { "delta.fr": 20 }).match).toBe(
+      0,
+    );
   });
 
   it("needs the cluster to start between a day before the onset and the incident's end", () => {
