@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import * as z from "zod";
 import { AlertPolicySchema } from "./domain/alerts/incident-lifecycle.ts";
+import { canonicalIp } from "./domain/text/safe-text.ts";
 import { webhookKeyProblem } from "./sources/esp/sendgrid/verify-webhook-signature.ts";
 
 /**
@@ -212,6 +213,30 @@ export const BUILT_IN_BLOCKLISTS = ["spamhaus-zen", "spamhaus-dbl", "barracuda",
 
 const DnsCode = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, "an answer in 127.0.0.0/8");
 
+/**
+ * A sending IP as block lists and SNDS are asked about it. An IPv6 address written with a dotted IPv4 tail is
+ * refused: `::ffff:192.0.2.1` is the IPv4 host 192.0.2.1 (lists are asked about that), `2001:db8::192.0.2.1` a
+ * plain IPv6 address; the message gives the form to write. Other spellings are stored canonical (RFC 5952).
+ */
+const SendingIp = z.string().transform((text, ctx) => {
+  const ip = canonicalIp(text);
+  if (ip === null) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not an IPv4 or IPv6 address` });
+    return z.NEVER;
+  }
+  if (ip.written === "ipv4-mapped" || ip.written === "embedded-ipv4") {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        ip.written === "ipv4-mapped"
+          ? `${JSON.stringify(text)} is an IPv4-mapped IPv6 address: block lists and SNDS are asked about the IPv4 host, so write ${ip.address}`
+          : `${JSON.stringify(text)} writes an IPv6 address with a dotted IPv4 tail, which would not build a block-list query: write ${ip.address}`,
+    });
+    return z.NEVER;
+  }
+  return ip.address;
+});
+
 /** Sender reputation: block lists asked about the sending IPs and domains (reputation-sources.md §1). */
 export const ReputationConfigSchema = z.strictObject({
   blocklists: z.array(z.enum(BUILT_IN_BLOCKLISTS)).default([...BUILT_IN_BLOCKLISTS]),
@@ -230,7 +255,7 @@ export const ReputationConfigSchema = z.strictObject({
     .default([]),
   /** Spamhaus refuses queries from AWS's and public resolvers: its free DQS key (a secret) is the way. */
   spamhausDqsKeySecret: SecretName.optional(),
-  sendingIps: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+  sendingIps: z.array(SendingIp).default([]),
   sendingDomains: z.array(z.string().min(1)).default([]),
   /** Sending IPs seen in events of the last N days are checked too. */
   lookbackDays: z.number().int().min(0).max(14).default(2),

@@ -56,6 +56,22 @@ describe("configuration", () => {
     );
   });
 
+  it("refuses a sending IP written with a dotted IPv4 tail, naming the field and the form to write", () => {
+    const parse = (sendingIps: string[]) => () => parseConfig({ sources: [], reputation: { sendingIps } });
+    // IPv4-mapped: block lists and SNDS are asked about the IPv4 host.
+    expect(parse(["192.0.2.10", "::ffff:192.0.2.1"])).toThrow(
+      /reputation\.sendingIps\.1: "::ffff:192\.0\.2\.1" is an IPv4-mapped IPv6 address.*write 192\.0\.2\.1/,
+    );
+    // Any other embedded IPv4: the hexadecimal IPv6 form.
+    expect(parse(["2001:db8::192.0.2.1"])).toThrow(
+      /reputation\.sendingIps\.0: .*dotted IPv4 tail.*write 2001:db8::c000:201/,
+    );
+    expect(parse(["mta1.example.com"])).toThrow(/reputation\.sendingIps\.0: .*not an IPv4 or IPv6 address/);
+    // Other spellings are kept in the one canonical form.
+    const ok = parseConfig({ sources: [], reputation: { sendingIps: ["2001:DB8:0:0::1", "198.51.100.7"] } });
+    expect(ok.reputation?.sendingIps).toEqual(["2001:db8::1", "198.51.100.7"]);
+  });
+
   it("says which file is unreadable or not JSON", async () => {
     const dir = await mkdtemp(join(tmpdir(), "br-config-"));
     await expect(loadConfigFile(join(dir, "missing.json"))).rejects.toThrow(

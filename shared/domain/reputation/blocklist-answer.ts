@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { canonicalIp } from "../text/safe-text.ts";
 
 /** What one block-list lookup says about one target. `unknown` is never read as clean nor as listed. */
 export type ListingStatus = "listed" | "clean" | "unknown";
@@ -69,21 +70,13 @@ export function readListing(zone: BlocklistZone, answer: DnsAnswer): ListingVerd
 
 /** The name to query: reversed IPv4 octets, reversed IPv6 nibbles, or the domain, then the zone. Null when the list cannot be asked. */
 export function blocklistQueryName(zone: BlocklistZone, target: string): string | null {
-  const version = isIP(target);
+  const ip = canonicalIp(target);
   if (zone.targets === "domain")
-    return version === 0 ? `${target.toLowerCase().replace(/\.$/, "")}.${zone.zone}` : null;
-  if (version === 4) return `${target.split(".").reverse().join(".")}.${zone.zone}`;
-  if (version === 6 && zone.ipv6) return `${expandIpv6(target).split("").reverse().join(".")}.${zone.zone}`;
+    return ip === null ? `${target.toLowerCase().replace(/\.$/, "")}.${zone.zone}` : null;
+  // An IPv4-mapped IPv6 address is asked as the IPv4 host it is (canonicalIp gives version 4).
+  if (ip?.version === 4) return `${ip.address.split(".").reverse().join(".")}.${zone.zone}`;
+  if (ip?.version === 6 && zone.ipv6) return `${ip.expanded.split("").reverse().join(".")}.${zone.zone}`;
   return null;
-}
-
-/** 2001:db8::1 → 20010db8000000000000000000000001 (32 nibbles). */
-function expandIpv6(ip: string): string {
-  const [head = "", tail = ""] = ip.toLowerCase().split("::");
-  const h = head === "" ? [] : head.split(":");
-  const t = ip.includes("::") ? (tail === "" ? [] : tail.split(":")) : [];
-  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-  return groups.map((g) => g.padStart(4, "0")).join("");
 }
 
 const SPAMHAUS_ERRORS: Readonly<Record<string, string>> = {

@@ -137,9 +137,98 @@ export function safeJson(value: unknown, space?: number): string {
 
 // ── IP addresses ──
 
-/** An IPv4 or IPv6 address as given, or null when the text is not one (host names, garbage, escape codes). */
-export function ipOrNull(value: string | null | undefined): string | null {
+/**
+ * An IP address in its one written form, so the same address from a config file, an ESP event and a block-list
+ * observation compares equal:
+ * - IPv4: the dotted quad;
+ * - IPv6: RFC 5952 text (lower case, no leading zeros, the longest run of two or more zero groups as `::`);
+ * - an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, also written `::ffff:c000:201`, RFC 4291 §2.5.5.2) is the
+ *   IPv4 host it stands for: version 4, `192.0.2.1`.
+ */
+export interface CanonicalIp {
+  readonly version: 4 | 6;
+  readonly address: string;
+  /** IPv4: the dotted quad; IPv6: all 32 hex digits, the form reverse lookups (ip6.arpa, block lists) are built from. */
+  readonly expanded: string;
+  /**
+   * How the text given was written: `canonical` as `address`; `ipv4-mapped` an IPv4-mapped IPv6 address;
+   * `embedded-ipv4` another IPv6 address with a dotted IPv4 tail (`2001:db8::192.0.2.1`, `::192.0.2.1`);
+   * `other` any other spelling (upper case, leading zeros, an uncompressed zero run).
+   */
+  readonly written: "canonical" | "ipv4-mapped" | "embedded-ipv4" | "other";
+}
+
+/**
+ * The one parser for IP addresses from outside (config, ESP events, DNS): the canonical form, or null when the
+ * text is not an address (host names, garbage, escape codes, an IPv6 zone index such as `fe80::1%eth0`, which
+ * names an interface of one host and is nobody's sending IP).
+ */
+export function canonicalIp(value: string | null | undefined): CanonicalIp | null {
   if (value === null || value === undefined) return null;
-  const trimmed = value.trim();
-  return isIP(trimmed) !== 0 ? trimmed : null;
+  const text = value.trim();
+  const version = isIP(text);
+  if (version === 4) {
+    const address = text.split(".").map(Number).join(".");
+    return { version: 4, address, expanded: address, written: address === text ? "canonical" : "other" };
+  }
+  if (version !== 6 || text.includes("%")) return null;
+  const groups = ipv6Groups(text);
+  if (groups === null) return null;
+  const dotted = text.includes(".");
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    const address = [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join(".");
+    return { version: 4, address, expanded: address, written: "ipv4-mapped" };
+  }
+  const address = rfc5952(groups);
+  const written = dotted ? "embedded-ipv4" : address === text ? "canonical" : "other";
+  return {
+    version: 6,
+    address,
+    expanded: groups.map((g) => g.toString(16).padStart(4, "0")).join(""),
+    written,
+  };
+}
+
+/** An IPv4 or IPv6 address in its canonical form (canonicalIp), or null when the text is not one. */
+export function ipOrNull(value: string | null | undefined): string | null {
+  return canonicalIp(value)?.address ?? null;
+}
+
+/** The eight 16-bit groups of an IPv6 address node:net already accepted (a dotted IPv4 tail is two groups). */
+function ipv6Groups(text: string): number[] | null {
+  let s = text.toLowerCase();
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    s = `${s.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = s.split("::");
+  if (halves.length > 2) return null;
+  const part = (h: string | undefined) => (h ? h.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const head = part(halves[0]);
+  const rest = halves.length === 2 ? part(halves[1]) : [];
+  const groups =
+    halves.length === 2 ? [...head, ...Array<number>(8 - head.length - rest.length).fill(0), ...rest] : head;
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
+    ? groups
+    : null;
+}
+
+/** RFC 5952 §4: lower-case hex without leading zeros; the first longest run of 2+ zero groups becomes `::`. */
+function rfc5952(groups: readonly number[]): string {
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.len < 2) return hex.join(":");
+  return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.len).join(":")}`;
 }

@@ -6,6 +6,7 @@ import {
   readListing,
 } from "../../domain/reputation/blocklist-answer.ts";
 import type { ReputationObservation } from "../../domain/reputation/reputation-observation.ts";
+import { canonicalIp } from "../../domain/text/safe-text.ts";
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { blocklistZonesFor } from "../../sources/reputation/blocklist-zones.ts";
 import {
@@ -54,10 +55,17 @@ export async function runReputation(
   deps: ReputationRunDeps,
 ): Promise<ReputationRunResult> {
   const now = deps.now();
-  const ips = new Set(opts.sendingIps);
+  // One canonical form (canonicalIp), so an address written two ways is asked about once and an IPv4-mapped
+  // IPv6 address is asked about as its IPv4 host; what is not an address is left out.
+  const ips = new Set<string>();
+  const add = (ip: string | null) => {
+    const canonical = canonicalIp(ip);
+    if (canonical) ips.add(canonical.address);
+  };
+  for (const ip of opts.sendingIps) add(ip);
   for (let d = 0; d < opts.lookbackDays; d++) {
     for await (const e of readDayEvents(deps.store, utcDate(new Date(now.getTime() - d * DAY_MS)))) {
-      if (e.sendingIp) ips.add(e.sendingIp);
+      add(e.sendingIp);
     }
   }
   const checks = opts.zones.flatMap((zone) => {

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { ReputationConfig } from "../../config.ts";
@@ -66,6 +67,7 @@ export function configuredSignalSources(
   }
   const snds = config.snds;
   if (snds) {
+    const sndsIps = config.sendingIps.filter((ip) => isIP(ip) === 4);
     sources.push(
       deferred(
         "snds",
@@ -73,7 +75,8 @@ export function configuredSignalSources(
           new SndsSource({
             key: await secret(snds.keySecret, "SNDS key"),
             daysBack: snds.daysBack,
-            ...(config.sendingIps.length > 0 ? { ips: config.sendingIps } : {}),
+            // SNDS knows IPv4 only: an IPv6 sending IP is left out of it, not a reason to fail the source.
+            ...(sndsIps.length > 0 ? { ips: sndsIps } : {}),
             ...(snds.baseUrl ? { baseUrl: snds.baseUrl } : {}),
             ...http,
           }),

@@ -24,6 +24,17 @@ describe("blocklistQueryName", () => {
     expect(blocklistQueryName(dbl, "Example.com.")).toBe("example.com.dbl.spamhaus.org");
   });
 
+  it("asks about an address written with an IPv4 tail in its canonical form", () => {
+    // ::ffff:a.b.c.d is the IPv4 host: asked as such, on IPv4-only lists too.
+    expect(blocklistQueryName(zen, "::ffff:192.0.2.1")).toBe("1.2.0.192.zen.spamhaus.org");
+    expect(blocklistQueryName(barracuda, "::ffff:192.0.2.1")).toBe("1.2.0.192.b.barracudacentral.org");
+    // Any other embedded IPv4 is an IPv6 address: its 32 nibbles, reversed.
+    expect(blocklistQueryName(zen, "2001:db8::192.0.2.1")).toBe(
+      "1.0.2.0.0.0.0.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org",
+    );
+    expect(blocklistQueryName(dbl, "::ffff:192.0.2.1")).toBeNull();
+  });
+
   it("does not ask a list what it cannot answer", () => {
     expect(blocklistQueryName(barracuda, "2001:db8::1")).toBeNull();
     expect(blocklistQueryName(dbl, "203.0.113.79")).toBeNull();

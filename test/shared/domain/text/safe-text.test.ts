@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  canonicalIp,
   ipOrNull,
   mapStrings,
   maskAddress,
@@ -98,5 +99,38 @@ describe("ipOrNull", () => {
       null,
     ])
       expect(ipOrNull(bad)).toBeNull();
+  });
+});
+
+describe("canonicalIp", () => {
+  it("gives one written form per address: IPv4-mapped is the IPv4 host, IPv6 is RFC 5952", () => {
+    expect(canonicalIp("192.0.2.1")).toEqual({
+      version: 4,
+      address: "192.0.2.1",
+      expanded: "192.0.2.1",
+      written: "canonical",
+    });
+    for (const mapped of ["::ffff:192.0.2.1", "::FFFF:c000:0201", "0:0:0:0:0:ffff:192.0.2.1"]) {
+      expect(canonicalIp(mapped)).toMatchObject({ version: 4, address: "192.0.2.1", written: "ipv4-mapped" });
+    }
+    expect(canonicalIp("2001:db8::192.0.2.1")).toEqual({
+      version: 6,
+      address: "2001:db8::c000:201",
+      expanded: "20010db80000000000000000c0000201",
+      written: "embedded-ipv4",
+    });
+    expect(canonicalIp("::192.0.2.1")).toMatchObject({ address: "::c000:201", written: "embedded-ipv4" });
+    expect(canonicalIp("2001:DB8:0:0:0:0:0:1")).toMatchObject({ address: "2001:db8::1", written: "other" });
+    // RFC 5952 §4.2.2-4.2.3: a single zero group is not compressed; the first of equal runs is.
+    expect(canonicalIp("2001:db8:0:1:1:1:1:1")?.address).toBe("2001:db8:0:1:1:1:1:1");
+    expect(canonicalIp("2001:0:0:1:0:0:0:1")?.address).toBe("2001:0:0:1::1");
+    expect(canonicalIp("2001:db8:0:0:1:0:0:1")?.address).toBe("2001:db8::1:0:0:1");
+    expect(canonicalIp("fe80::1%eth0")).toBeNull();
+    expect(canonicalIp("192.0.2.01")).toBeNull();
+  });
+
+  it("is what ipOrNull returns, so addresses from events and config compare equal", () => {
+    expect(ipOrNull("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(ipOrNull("2001:DB8::0001")).toBe("2001:db8::1");
   });
 });
