@@ -74,3 +74,53 @@ describe("readListing", () => {
     expect(readListing(barracuda, { status: "ok", addresses: ["198.51.100.1"] }).status).toBe("unknown");
   });
 });
+
+describe("return-code tables", () => {
+  const spamcop = zone("spamcop");
+
+  it("reads a code outside a list's documented table as unknown, with the reason, never as listed", () => {
+    // DBL answering 127.0.0.1, as in a real resolver log (analogic/mailserver issue 1003): an open resolver or
+    // a malformed query, not a listing.
+    const dbl1 = readListing(dbl, { status: "ok", addresses: ["127.0.0.1"] });
+    expect(dbl1.status).toBe("unknown");
+    expect(dbl1.meaning).toMatch(/open or public resolver or was malformed/);
+    // A DBL code to an IP query on ZEN.
+    const zenDbl = readListing(zen, { status: "ok", addresses: ["127.0.1.2"] });
+    expect(zenDbl.status).toBe("unknown");
+    expect(zenDbl.meaning).toMatch(/^127\.0\.1\.2: not a code spamhaus-zen documents/);
+    expect(readListing(barracuda, { status: "ok", addresses: ["127.0.0.3"] }).status).toBe("unknown");
+    expect(readListing(spamcop, { status: "ok", addresses: ["127.0.0.1"] }).status).toBe("unknown");
+    // Spamhaus documents 127.0.0.5-.8 as currently unused.
+    const unused = readListing(zen, { status: "ok", addresses: ["127.0.0.6"] });
+    expect(unused).toMatchObject({ status: "unknown" });
+    expect(unused.meaning).toMatch(/currently unused/);
+  });
+
+  it("gives every documented code its meaning", () => {
+    const bcl = readListing(zen, { status: "ok", addresses: ["127.0.0.30"] });
+    expect(bcl).toEqual({
+      status: "listed",
+      codes: ["127.0.0.30"],
+      meaning: "127.0.0.30: BCL: botnet controller (Spamhaus Botnet Controller List)",
+    });
+    for (const z of defaultBlocklistZones()) {
+      for (const [code, meaning] of Object.entries(z.codes)) {
+        expect(meaning).not.toMatch(/^code /);
+        expect(readListing(z, { status: "ok", addresses: [code] })).toEqual({
+          status: "listed",
+          codes: [code],
+          meaning: `${code}: ${meaning}`,
+        });
+      }
+      for (const code of Object.keys(z.errorCodes)) {
+        expect(readListing(z, { status: "ok", addresses: [code] }).status).toBe("unknown");
+      }
+    }
+  });
+
+  it("lists on the documented codes of a mixed answer and says which it did not count", () => {
+    const v = readListing(zen, { status: "ok", addresses: ["127.0.0.2", "127.0.1.2"] });
+    expect(v.status).toBe("listed");
+    expect(v.meaning).toMatch(/^127\.0\.0\.2: SBL: .*; not counted: 127\.0\.1\.2: not a code/);
+  });
+});
