@@ -1,4 +1,5 @@
 import type { ReputationSignal } from "../../../domain/reputation/reputation-signal.ts";
+import { dayOfWindow } from "../../../domain/reputation/signal-day.ts";
 import {
   ProviderFetchError,
   ProviderHttpClient,
@@ -197,7 +198,7 @@ export function sndsDateParam(day: string): string {
 }
 
 export interface SndsSignalInput {
-  /** The day data.aspx was asked for; the day of `no_data` signals. */
+  /** The day data.aspx was asked for: the day of `no_data` signals, and of every row SNDS files under it. */
   readonly day: string;
   readonly data: readonly SndsDataRow[];
   readonly status: readonly SndsIpStatusRow[];
@@ -215,16 +216,20 @@ export function sndsSignals(input: SndsSignalInput): ReputationSignal[] {
   const out: ReputationSignal[] = [];
 
   for (const r of rows) {
-    const rowDay = r.activityStart.slice(0, 10);
+    // The day SNDS files the row under: the day its activity window closes (signal-day.ts).
+    const rowDay = dayOfWindow(r.activityStart, r.activityEnd);
     const s = { ...base, subject: r.ip, day: rowDay };
     out.push({ ...s, metric: "filter_result", ...filterResult(r, rowDay) });
     out.push({ ...s, metric: "complaint_rate", ...complaintRate(r, rowDay) });
     out.push({ ...s, metric: "trap_hits", ...trapHits(r, rowDay) });
   }
 
-  // Under 100 messages a day SNDS shows nothing: that is not a clean day. Every daily metric gets no_data so
-  // an older RED or complaint rate is not left standing as the latest value beside a newer quiet day.
-  const seen = new Set(rows.map((r) => r.ip));
+  // Under 100 messages a day SNDS shows nothing: that is not a clean day. Every daily metric gets no_data,
+  // dated by the day asked for like the rows, so an older RED or complaint rate is not left standing as the
+  // latest value beside a newer quiet day.
+  const seen = new Set(
+    rows.filter((r) => dayOfWindow(r.activityStart, r.activityEnd) === day).map((r) => r.ip),
+  );
   for (const ip of input.ips ?? []) {
     if (seen.has(ip)) continue;
     for (const [metric, what] of [

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  latestSignals,
   type ReputationSignal,
   ReputationSignalSchema,
 } from "../../../../../shared/domain/reputation/reputation-signal.ts";
@@ -326,10 +327,41 @@ describe("sndsSignals", () => {
     ]);
   });
 
-  it("dates a row by the UTC day its activity starts", () => {
-    const data = parseSndsData(RED_ROW.replace("9/17/2026 12:00 AM", "9/16/2026 9:00 PM"));
-    const signals = sndsSignals({ day: DAY, data, status: [], ips: null, observedAt });
-    expect(new Set(signals.map((s) => s.day))).toEqual(new Set(["2026-09-16"]));
+  it("dates a row by the day its activity window closes, the day asked for, like the no_data of a quiet IP", () => {
+    // A real-format window (sndslib's fixtures): 9/28 9 PM to 9/29 9 PM, asked for as 9/29.
+    const red =
+      "198.51.100.10,9/28/2026 9:00 PM,9/29/2026 9:00 PM,47386,47386,47384,RED,0.4%,9/28/2026 9:08 PM,9/29/2026 8:09 PM,40,,,";
+    const data = parseSndsData(red);
+    const quiet = "198.51.100.11";
+    const signals = sndsSignals({
+      day: "2026-09-29",
+      data,
+      status: [],
+      ips: ["198.51.100.10", quiet],
+      observedAt: "2026-10-01T18:00:00.000Z",
+    });
+    // One run, one day: the row and the quiet IP's no_data alike.
+    expect(new Set(signals.filter((s) => s.day !== null).map((s) => s.day))).toEqual(new Set(["2026-09-29"]));
+    expect(find(signals, quiet, "filter_result")).toMatchObject({ status: "no_data", day: "2026-09-29" });
+
+    // The morning run had no row yet (no_data for the day); the evening run's fresh RED is the latest value.
+    const morning = sndsSignals({
+      day: "2026-09-29",
+      data: [],
+      status: [],
+      ips: ["198.51.100.10"],
+      observedAt: "2026-10-01T06:00:00.000Z",
+    });
+    const latest = latestSignals([...morning, ...signals]).find(
+      (s) => s.subject === "198.51.100.10" && s.metric === "filter_result",
+    );
+    expect(latest).toMatchObject({ status: "bad", value: "RED", day: "2026-09-29" });
+  });
+
+  it("puts a window ending exactly at midnight on the day before", () => {
+    const data = parseSndsData(RED_ROW.replace("9/17/2026 11:59 PM", "9/18/2026 12:00 AM"));
+    const signals = sndsSignals({ day: DAY, data, status: [], ips: ["198.51.100.10"], observedAt });
+    expect(new Set(signals.filter((s) => s.day !== null).map((s) => s.day))).toEqual(new Set([DAY]));
   });
 
   it("formats the SNDS date parameter as MMDDYY", () => {
