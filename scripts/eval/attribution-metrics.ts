@@ -3,12 +3,13 @@
  * injected one, and the figures the evaluation reports. Pure functions, no I/O, so they can be tested on hand-made
  * results.
  *
- * Matching. A reported incident belongs to an injected incident when its first bounce falls between a day before
- * the injected onset and the injected incident's end (a cluster may start with an earlier stray bounce of the same
- * kind) and either (a) the injected incident's bounces are at
- * least half of all hard bounces in the analysis window at the reported organisations (the largest of several
- * injected incidents wins), or (b) its sending IPs (named, or through the pool or ESP source it blames) or campaigns
- * overlap the injected incident's. Anything else is
+ * Matching. A reported incident is about an injected incident when its first bounce falls between a day before the
+ * injected onset and the injected incident's end (a cluster may start with an earlier stray bounce of the same kind)
+ * and either (a) the injected incident made at least a quarter of all hard bounces in the analysis window at the
+ * reported organisations, or (b) its sending IPs (named, or through the pool or ESP source it blames) or campaigns
+ * overlap the injected incident's. When a cluster is about two injected incidents (one per side on the same day), it
+ * belongs to the one whose truth accepts its verdict, else to the one that made more of its bounces; the other one is
+ * then missed unless another alert finds it. Anything else is
  * background: genuine list decay and the simulation's trickle of stray blocks, for which `list_decay` is the right
  * verdict and no alert is the right outcome.
  */
@@ -17,6 +18,8 @@ import type { Truth } from "./scenario-catalogue.ts";
 
 /** How long before an injected onset a matching cluster's first bounce may be. */
 const ONSET_SLACK = 24 * 3_600_000;
+/** The least share of a cluster's hard bounces an injected incident must have made for the cluster to be about it. */
+const MIN_SHARE = 0.25;
 
 /** One injected incident as the scoring sees it: its truth and its bounces inside the analysis window. */
 export interface InjectedTruth {
@@ -86,27 +89,25 @@ export function matchReported(
   background: Readonly<Record<string, number>>,
 ): { match: number | null; share: number } {
   const first = Date.parse(reported.firstSeen);
-  const inWindow = injected
-    .map((inj, k) => ({ inj, k }))
-    .filter(({ inj }) => first >= Date.parse(inj.start) - ONSET_SLACK && first <= Date.parse(inj.end));
   const weight = (inj: InjectedTruth) => sum(reported.domains.map((d) => inj.byOrg[d] ?? 0));
-  const totalInjected = sum(injected.map(weight));
-  const bg = sum(reported.domains.map((d) => background[d] ?? 0));
-  const best = inWindow
-    .map(({ inj, k }) => ({ k, w: weight(inj) }))
-    .sort((a, b) => b.w - a.w || a.k - b.k)[0];
-  const share = best && totalInjected + bg > 0 ? best.w / (totalInjected + bg) : 0;
-  if (best && best.w > 0 && share >= 0.5) return { match: best.k, share };
-  const byInfrastructure = inWindow.find(
-    ({ inj }) =>
-      [...reported.sendingIps, ...(reported.blamedIps ?? [])].some((ip) => inj.sendingIps.includes(ip)) ||
-      (inj.campaign !== undefined && (reported.campaigns ?? []).includes(inj.campaign)),
-  );
-  if (byInfrastructure) {
-    const w = weight(byInfrastructure.inj);
-    return { match: byInfrastructure.k, share: totalInjected + bg > 0 ? w / (totalInjected + bg) : 0 };
+  const total = sum(injected.map(weight)) + sum(reported.domains.map((d) => background[d] ?? 0));
+  const shareOf = (inj: InjectedTruth) => (total > 0 ? weight(inj) / total : 0);
+  const ips = [...reported.sendingIps, ...(reported.blamedIps ?? [])];
+  const infrastructure = (inj: InjectedTruth) =>
+    ips.some((ip) => inj.sendingIps.includes(ip)) ||
+    (inj.campaign !== undefined && (reported.campaigns ?? []).includes(inj.campaign));
+  const candidates = injected
+    .map((inj, k) => ({ inj, k, share: shareOf(inj) }))
+    .filter(({ inj }) => first >= Date.parse(inj.start) - ONSET_SLACK && first <= Date.parse(inj.end))
+    .filter(({ inj, share }) => (share >= MIN_SHARE && weight(inj) > 0) || infrastructure(inj));
+  if (candidates.length === 0) {
+    const largest = Math.max(0, ...injected.map(shareOf));
+    return { match: null, share: largest };
   }
-  return { match: null, share };
+  // Two incidents in one cluster: it belongs to the one whose truth accepts its verdict, if any; else the largest.
+  const byShare = [...candidates].sort((a, b) => b.share - a.share || a.k - b.k);
+  const chosen = byShare.find(({ inj }) => inj.truth.acceptable.includes(reported.verdict)) ?? byShare[0];
+  return { match: chosen?.k ?? null, share: chosen?.share ?? 0 };
 }
 
 /** Whether a reported incident's verdict is right: acceptable for its injected incident, `list_decay` for background. */

@@ -87,6 +87,31 @@ describe("matching reported incidents to injected ones", () => {
     expect(matchReported(reported({ domains: ["gamma.io", "acme.com"] }), [a, b], {}).match).toBe(1);
   });
 
+  it("gives a cluster about two incidents to the one whose truth accepts its verdict", () => {
+    const recipientSide = injected({ byOrg: { "acme.com": 60 } });
+    const senderSide = injected({
+      truth: senderTruth,
+      byOrg: { "acme.com": 40, "gamma.io": 10 },
+      sendingIps: ["192.0.2.1"],
+    });
+    const both = reported({ domains: ["acme.com", "gamma.io"] });
+    expect(matchReported(both, [recipientSide, senderSide], {}).match).toBe(0);
+    expect(
+      matchReported(
+        { ...both, verdict: "sender_reputation", side: "sender" },
+        [recipientSide, senderSide],
+        {},
+      ),
+    ).toEqual({
+      match: 1,
+      share: 50 / 110,
+    });
+    // Neither accepts it: the larger one, so the wrong side is counted against it.
+    expect(
+      matchReported({ ...both, verdict: "esp_fault", side: "sender" }, [recipientSide, senderSide], {}).match,
+    ).toBe(0);
+  });
+
   it("calls a cluster made mostly of background bounces background, unless its IPs or campaign match", () => {
     const a = injected({ byOrg: { "acme.com": 2 }, sendingIps: ["192.0.2.1"], campaign: "promo-1" });
     const mostlyDecay = reported({ domains: ["acme.com", "delta.fr"] });
