@@ -21,8 +21,8 @@ export interface PostmasterStat {
   readonly filter?: string;
   /** yyyy-mm-dd */
   readonly date: string;
-  /** The StatisticValue as Google sends it: {floatValue}, {doubleValue}, {intValue: "1"}… */
-  readonly value: Readonly<Record<string, unknown>>;
+  /** The StatisticValue as Google sends it: {floatValue}, {doubleValue}, {intValue: "1"}…; absent: the row has none. */
+  readonly value?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -58,6 +58,8 @@ export interface PostmasterServerOptions {
   readonly stats?: readonly PostmasterStat[];
   /** domain → the `complianceData` object; a domain without one answers with the name only. */
   readonly compliance?: Readonly<Record<string, unknown>>;
+  /** domain → the `subdomainComplianceData` object (Google sends it for a subdomain with data of its own). */
+  readonly subdomainCompliance?: Readonly<Record<string, unknown>>;
   readonly faults?: readonly PostmasterFault[];
   /** Rows per page at most, below Google's 200 to force paging in tests. */
   readonly maxPageSize?: number;
@@ -179,10 +181,12 @@ export async function startPostmasterServer(options: PostmasterServerOptions): P
     }
     if (endpoint === "compliance") {
       const data = options.compliance?.[domain];
+      const sub = options.subdomainCompliance?.[domain];
       return [
         json(200, {
           name: `domains/${domain}/complianceStatus`,
           ...(data === undefined ? {} : { complianceData: data }),
+          ...(sub === undefined ? {} : { subdomainComplianceData: sub }),
         }),
         endpoint,
         body,

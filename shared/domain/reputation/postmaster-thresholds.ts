@@ -141,26 +141,31 @@ const BAD_WHEN_NEEDS_WORK: ReadonlySet<string> = new Set([
   "USER_REPORTED_SPAM_RATE",
 ]);
 
-/** Judges one getComplianceStatus requirement (§2.3); `reason` is an unsubscribe verdict's reason. */
+/**
+ * Judges one getComplianceStatus requirement; `reason` is an unsubscribe verdict's reason, `scope` says whose
+ * data it is ("for mail.example.com itself (Google's subdomain data)").
+ */
 export function judgePostmasterCompliance(
   requirement: string,
   state: string,
   reason?: string,
+  scope?: string,
 ): PostmasterJudgement {
   const because = reason ? ` (${reason})` : "";
+  const name = `Gmail sender requirement ${requirement}${scope ? ` ${scope}` : ""}`;
   if (state === "COMPLIANT") {
-    return { status: "good", detail: `Gmail sender requirement ${requirement} is COMPLIANT${because}.` };
+    return { status: "good", detail: `${name} is COMPLIANT${because}.` };
   }
   if (state === "NEEDS_WORK") {
     const bad = BAD_WHEN_NEEDS_WORK.has(requirement);
     return {
       status: bad ? "bad" : "warning",
-      detail: `Gmail sender requirement ${requirement} NEEDS_WORK${because}, which counts as ${bad ? "bad" : "a warning"} for this requirement.`,
+      detail: `${name} NEEDS_WORK${because}, which counts as ${bad ? "bad" : "a warning"} for this requirement.`,
     };
   }
   return {
     status: "unknown",
-    detail: `Gmail sender requirement ${requirement} has status ${state || "STATE_UNSPECIFIED"}${because}, which says neither compliant nor needs work.`,
+    detail: `${name} has status ${state || "STATE_UNSPECIFIED"}${because}, which says neither compliant nor needs work.`,
   };
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { normaliseDomain, organisationOf } from "../../../domain/organisations/organisation-of.ts";
 import {
   judgePostmasterCompliance,
   judgePostmasterValue,
@@ -99,20 +100,25 @@ const QueryResponseSchema = z.looseObject({
 });
 
 const StateSchema = z.looseObject({ status: z.string().optional() }).optional();
-const ComplianceSchema = z.looseObject({
-  complianceData: z
-    .looseObject({
-      rowData: z.array(z.looseObject({ requirement: z.string(), status: StateSchema })).optional(),
-      oneClickUnsubscribeVerdict: z
-        .looseObject({ status: StateSchema, reason: z.string().optional() })
-        .optional(),
-      honorUnsubscribeVerdict: z
-        .looseObject({ status: StateSchema, reason: z.string().optional() })
-        .optional(),
-    })
+const DomainComplianceSchema = z.looseObject({
+  domainId: z.string().optional(),
+  rowData: z.array(z.looseObject({ requirement: z.string(), status: StateSchema })).optional(),
+  oneClickUnsubscribeVerdict: z
+    .looseObject({ status: StateSchema, reason: z.string().optional() })
     .optional(),
+  honorUnsubscribeVerdict: z.looseObject({ status: StateSchema, reason: z.string().optional() }).optional(),
 });
-type ComplianceData = NonNullable<z.infer<typeof ComplianceSchema>["complianceData"]>;
+/*
+ * DomainComplianceStatus (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2/domains/getComplianceStatus):
+ * `complianceData` is "for the registrable domain part of the domain in name"; `subdomainComplianceData` is
+ * "calculated specifically for the subdomain in name", present only for a subdomain with data of its own.
+ */
+const ComplianceSchema = z.looseObject({
+  complianceData: DomainComplianceSchema.optional(),
+  subdomainComplianceData: DomainComplianceSchema.optional(),
+});
+type ComplianceStatus = z.infer<typeof ComplianceSchema>;
+type ComplianceData = z.infer<typeof DomainComplianceSchema>;
 
 const readStats = jsonBody(QueryResponseSchema);
 const readCompliance = jsonBody(ComplianceSchema);
@@ -176,25 +182,32 @@ export class PostmasterSource implements ReputationSource {
             continue;
           }
           const value = numericValue(row);
-          if (value === null) {
+          if (value !== null) {
+            signal(q.metric, value, day, judgePostmasterValue(q.metric, value));
+          } else if (carriesNoValue(row)) {
+            // A row whose StatisticValue sets none of its fields ({} or absent), or NaN (a rate over no
+            // messages): Google has no number for the day, the same as leaving the day out.
+            signal(q.metric, null, day, {
+              ...postmasterNoData(q.metric),
+              detail: `Google sent a row for ${q.metric} on ${day} with no number in it (${JSON.stringify(row.value ?? null)}), which says neither good nor bad.`,
+            });
+          } else {
             const shown = row.value?.stringValue ?? null;
             signal(q.metric, shown, day, {
               status: "unknown",
               detail: `Google answered ${JSON.stringify(row.value ?? null)} for ${q.metric}, which is not a number.`,
             });
-          } else {
-            signal(q.metric, value, day, judgePostmasterValue(q.metric, value));
           }
         }
       }
 
-      const compliance = await this.complianceStatus(client, headers, domain);
-      for (const c of complianceRows(compliance)) {
+      const compliance = complianceFor(domain, await this.complianceStatus(client, headers, domain));
+      for (const c of complianceRows(compliance?.data)) {
         signal(
           `compliance:${c.requirement}`,
           c.state,
           null,
-          judgePostmasterCompliance(c.requirement, c.state, c.reason),
+          judgePostmasterCompliance(c.requirement, c.state, c.reason, compliance?.scope),
         );
       }
     }
@@ -253,11 +266,38 @@ export class PostmasterSource implements ReputationSource {
     client: ProviderHttpClient,
     headers: Record<string, string>,
     domain: string,
-  ): Promise<ComplianceData | undefined> {
+  ): Promise<ComplianceStatus> {
     const url = new URL(`/v2/domains/${encodeURIComponent(domain)}/complianceStatus`, this.baseUrl);
     const res = await client.request({ url, headers, parse: readCompliance });
-    return res.value.complianceData;
+    return res.value;
   }
+}
+
+/**
+ * The compliance data that judges the queried domain, and a phrase saying whose it is: a subdomain's own
+ * verdicts (subdomainComplianceData) when Google has them; otherwise the registrable domain's, said as such.
+ */
+export function complianceFor(
+  queried: string,
+  status: ComplianceStatus,
+): { readonly data: ComplianceData; readonly scope: string } | null {
+  const domain = normaliseDomain(queried);
+  const registrable = status.complianceData?.domainId
+    ? normaliseDomain(status.complianceData.domainId)
+    : organisationOf(domain);
+  const sub = status.subdomainComplianceData;
+  if (domain !== registrable && sub !== undefined) {
+    return { data: sub, scope: `for ${domain} itself (Google's subdomain data)` };
+  }
+  const reg = status.complianceData;
+  if (reg === undefined) return null;
+  return {
+    data: reg,
+    scope:
+      domain === registrable
+        ? `for ${domain}`
+        : `for ${registrable}, the registrable domain of ${domain} (Google has no data for ${domain} itself)`,
+  };
 }
 
 interface ComplianceRow {
@@ -287,6 +327,19 @@ function complianceRows(data: ComplianceData | undefined): ComplianceRow[] {
 
 function stateOf(s: { status?: string | undefined } | undefined): string {
   return s?.status || "STATE_UNSPECIFIED";
+}
+
+/** No StatisticValue field set (`{}` or no value at all), or a NaN rate: no number for the day. */
+function carriesNoValue(row: DomainStat): boolean {
+  const v = row.value;
+  if (v === undefined) return true;
+  const fields = ["floatValue", "doubleValue", "intValue", "stringValue", "stringList"] as const;
+  const set = fields.filter((f) => (v as Record<string, unknown>)[f] !== undefined);
+  if (set.length === 0) return true;
+  return set.every((f) => {
+    const raw = (v as Record<string, unknown>)[f];
+    return (f === "floatValue" || f === "doubleValue") && (raw === "NaN" || Number.isNaN(raw));
+  });
 }
 
 /** floatValue, doubleValue or intValue, as a number; null when none is a finite number. */

@@ -411,6 +411,87 @@ describe("PostmasterSource.collect", () => {
   });
 });
 
+describe("PostmasterSource compliance and empty values", () => {
+  const SUB = "mail.example.com";
+  const allCompliant = (domainId: string) => ({
+    domainId,
+    rowData: ["SPF", "DKIM", "DMARC_POLICY", "ONE_CLICK_UNSUBSCRIBE"].map((requirement) => ({
+      requirement,
+      status: { status: "COMPLIANT" },
+    })),
+    oneClickUnsubscribeVerdict: { status: { status: "COMPLIANT" } },
+  });
+
+  it("judges a subdomain on its own data (subdomainComplianceData), and says whose data it is", async () => {
+    // getComplianceStatus for mail.example.com: the registrable domain is compliant, the subdomain itself
+    // lacks one-click unsubscribe.
+    await start({
+      domains: [SUB],
+      stats: [],
+      compliance: { [SUB]: allCompliant("example.com") },
+      subdomainCompliance: {
+        [SUB]: {
+          ...allCompliant(SUB),
+          rowData: [
+            { requirement: "SPF", status: { status: "COMPLIANT" } },
+            { requirement: "ONE_CLICK_UNSUBSCRIBE", status: { status: "NEEDS_WORK" } },
+          ],
+          oneClickUnsubscribeVerdict: { status: { status: "NEEDS_WORK" }, reason: "NO_UNSUB_GENERAL" },
+        },
+      },
+    });
+    const signals = await source({ domains: [SUB], lookbackDays: 1 }).collect(NOW);
+    const unsub = find(signals, SUB, "compliance:ONE_CLICK_UNSUBSCRIBE", null);
+    expect(unsub).toMatchObject({ status: "warning", value: "NEEDS_WORK" });
+    expect(unsub?.detail).toContain("for mail.example.com itself (Google's subdomain data)");
+    expect(unsub?.detail).toContain("NO_UNSUB_GENERAL");
+    // Only the subdomain's own rows: DKIM and DMARC_POLICY were the registrable domain's.
+    expect(signals.filter((x) => x.day === null).map((x) => x.metric)).toEqual([
+      "compliance:SPF",
+      "compliance:ONE_CLICK_UNSUBSCRIBE",
+    ]);
+  });
+
+  it("falls back to the registrable domain's data for a subdomain without its own, and says so", async () => {
+    await start({ domains: [SUB], stats: [], compliance: { [SUB]: allCompliant("example.com") } });
+    const signals = await source({ domains: [SUB], lookbackDays: 1 }).collect(NOW);
+    const spf = find(signals, SUB, "compliance:SPF", null);
+    expect(spf?.status).toBe("good");
+    expect(spf?.detail).toContain(
+      "for example.com, the registrable domain of mail.example.com (Google has no data for mail.example.com itself)",
+    );
+    // A registrable domain is judged on complianceData, named as itself.
+    await server?.stop();
+    await start({ domains: [DOMAIN], stats: [], compliance: { [DOMAIN]: allCompliant(DOMAIN) } });
+    const own = await source({ domains: [DOMAIN], lookbackDays: 1 }).collect(NOW);
+    expect(find(own, DOMAIN, "compliance:SPF", null)?.detail).toBe(
+      "Gmail sender requirement SPF for example.com is COMPLIANT.",
+    );
+  });
+
+  it("reads a row whose value carries no number ({}, absent, NaN) as no_data, a non-number as unknown", async () => {
+    await start({
+      domains: [DOMAIN],
+      compliance: {},
+      stats: [
+        stat(DOMAIN, "spam_rate", "2026-09-15", {}),
+        { domain: DOMAIN, standardMetric: "SPAM_RATE", date: "2026-09-16" },
+        stat(DOMAIN, "spam_rate", "2026-09-17", { floatValue: "NaN" }),
+        stat(DOMAIN, "spam_rate", "2026-09-18", { stringValue: "n/a" }),
+      ],
+    });
+    const signals = await source({ domains: [DOMAIN], lookbackDays: 4 }).collect(NOW);
+    const spam = signals.filter((x) => x.metric === "spam_rate").map((x) => [x.day, x.status, x.value]);
+    expect(spam).toEqual([
+      ["2026-09-15", "no_data", null],
+      ["2026-09-16", "no_data", null],
+      ["2026-09-17", "no_data", null],
+      ["2026-09-18", "unknown", "n/a"],
+    ]);
+    expect(find(signals, DOMAIN, "spam_rate", "2026-09-15")?.detail).toContain("with no number in it ({})");
+  });
+});
+
 describe("PostmasterSource faults", () => {
   it("explains a refused refresh token, and asks nothing else", async () => {
     const s = await start({ refreshToken: "1//0gTheOnlyValidToken" });
