@@ -10,8 +10,8 @@
  * with PASS or MISS, and writes eval/attribution-results.json. Exits 0 whether targets are met or not (1 on a failure
  * of the instrument itself, 2 on bad usage): it measures, it does not gate.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { type ChildProcess, fork, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -266,6 +266,13 @@ function compactRow(r: ScenarioResult, m: Metrics) {
   };
 }
 
+/** Results inside the repository are formatted as `npm run lint` wants them (biome); elsewhere left as written. */
+function formatLikeTheRepository(file: string): void {
+  const biome = resolve("node_modules/.bin/biome");
+  if (!file.startsWith(`${process.cwd()}/`) || !existsSync(biome)) return;
+  spawnSync(biome, ["format", "--write", file], { stdio: "ignore" });
+}
+
 export async function evaluate(
   o: EvalOptions,
 ): Promise<{ metrics: Metrics; results: ScenarioResult[]; json: unknown }> {
@@ -294,7 +301,10 @@ export async function evaluate(
     metrics: figures,
     rows: results.map((r) => compactRow(r, metrics)),
   };
-  if (o.out) writeFileSync(o.out, `${JSON.stringify(json, null, 1)}\n`);
+  if (o.out) {
+    writeFileSync(o.out, `${JSON.stringify(json, null, 2)}\n`);
+    formatLikeTheRepository(o.out);
+  }
   return { metrics, results, json };
 }
 
