@@ -587,7 +587,7 @@ function renderDataQuality(report: Report): string {
       '<div class="table-wrap"><table class="reputation-sources"><thead><tr><th>Reputation source</th><th>Last run</th><th>Outcome</th><th>Last success</th></tr></thead><tbody>',
       ...runs.map(
         (r) =>
-          `<tr><td>${clip(r.source, 60)}</td><td>${escapeHtml(formatInstant(r.lastRunAt))}</td><td>${r.outcome === "ok" ? "ok" : `<span class="flag">failed</span> ${clip(r.error ?? "", TEXT_MAX)}`}</td><td>${r.lastSuccessAt === null ? '<span class="flag">none in range</span>' : escapeHtml(formatInstant(r.lastSuccessAt))}</td></tr>`,
+          `<tr><td>${clip(r.source, 60)}</td><td>${escapeHtml(formatInstant(r.lastRunAt))}</td><td>${r.outcome === "ok" ? "ok" : `<span class="flag">failed</span> ${clip(r.error ?? "", TEXT_MAX)}`}${r.badRows ? ` <span class="flag">${escapeHtml(formatCount(r.badRows))} unreadable row(s) left out</span>` : ""}</td><td>${r.lastSuccessAt === null ? '<span class="flag">none in range</span>' : escapeHtml(formatInstant(r.lastSuccessAt))}</td></tr>`,
       ),
       "</tbody></table></div>",
     );

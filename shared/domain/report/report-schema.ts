@@ -169,6 +169,8 @@ export const ReportSchema = z.object({
           outcome: z.enum(["ok", "failed"]),
           error: z.string().nullable(),
           lastSuccessAt: instant.nullable(),
+          /** Rows of the last run's provider answers left out because they could not be read. */
+          badRows: z.number().int().nonnegative().optional(),
         }),
       )
       .optional(),

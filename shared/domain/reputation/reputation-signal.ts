@@ -37,7 +37,8 @@ export type ReputationSignal = z.infer<typeof ReputationSignalSchema>;
 
 /**
  * One run of one signal source, stored at reputation/source={source}/dt={day}/run-{hour}.json. A failed run
- * is stored too (no signals, the error), so reports can say a source is down instead of showing it clean.
+ * is stored too (the error, and the values read before the fault), so reports can say a source is down
+ * instead of showing it clean.
  */
 export const SignalBatchSchema = z.object({
   source: z.enum(SIGNAL_SOURCES),
@@ -46,6 +47,10 @@ export const SignalBatchSchema = z.object({
   /** The failure, secrets redacted; null when ok. */
   error: z.string().nullable(),
   signals: z.array(ReputationSignalSchema),
+  /** Rows of the provider's answer left out because they could not be read (the first 50), with why. */
+  badRows: z.array(z.object({ where: z.string(), reason: z.string() })).optional(),
+  /** How many rows were left out in all; absent when none. */
+  badRowCount: z.number().int().nonnegative().optional(),
 });
 export type SignalBatch = z.infer<typeof SignalBatchSchema>;
 

@@ -194,11 +194,19 @@ async function readReputation(
   const observations: ReputationObservation[] = [];
   const signals: ReputationSignal[] = [];
   const runs = new Map<string, SourceRunStatus>();
-  const noteRun = (source: string, at: string, outcome: "ok" | "failed", error: string | null) => {
+  const noteRun = (
+    source: string,
+    at: string,
+    outcome: "ok" | "failed",
+    error: string | null,
+    badRows = 0,
+  ) => {
     const prev = runs.get(source);
     const lastSuccessAt = outcome === "ok" ? at : null;
+    // The latest run's count of unreadable provider rows, said only when there were some.
+    const rows = badRows > 0 ? { badRows } : {};
     if (!prev) {
-      runs.set(source, { source, lastRunAt: at, outcome, error, lastSuccessAt });
+      runs.set(source, { source, lastRunAt: at, outcome, error, lastSuccessAt, ...rows });
       return;
     }
     const success =
@@ -210,7 +218,7 @@ async function readReputation(
       source,
       prev.lastRunAt >= at
         ? { ...prev, lastSuccessAt: success }
-        : { source, lastRunAt: at, outcome, error, lastSuccessAt: success },
+        : { source, lastRunAt: at, outcome, error, lastSuccessAt: success, ...rows },
     );
   };
   const batches = async function* (source: string, fromMs: number) {
@@ -242,7 +250,13 @@ async function readReputation(
       try {
         const batch = SignalBatchSchema.parse(JSON.parse(json));
         if (Date.parse(batch.observedAt) > end.getTime()) continue;
-        noteRun(source, batch.observedAt, batch.outcome, batch.error);
+        noteRun(
+          source,
+          batch.observedAt,
+          batch.outcome,
+          batch.error,
+          batch.badRowCount ?? batch.badRows?.length ?? 0,
+        );
         signals.push(...batch.signals);
       } catch (e) {
         unreadable(key, e);

@@ -429,3 +429,35 @@ describe("SVG helpers", () => {
     expect(niceScale(0.0062).max).toBeCloseTo(0.008);
   });
 });
+
+describe("reputation source runs in the data-quality section", () => {
+  it("says how many unreadable provider rows the last run left out", () => {
+    const report = buildEmptyReport();
+    const withRuns = ReportSchema.parse({
+      ...report,
+      dataQuality: {
+        ...report.dataQuality,
+        reputationSources: [
+          {
+            source: "snds",
+            lastRunAt: "2025-06-12T18:00:00Z",
+            outcome: "ok",
+            error: null,
+            lastSuccessAt: "2025-06-12T18:00:00Z",
+            badRows: 2,
+          },
+          {
+            source: "sendgrid",
+            lastRunAt: "2025-06-12T18:00:00Z",
+            outcome: "ok",
+            error: null,
+            lastSuccessAt: "2025-06-12T18:00:00Z",
+          },
+        ],
+      },
+    });
+    const html = renderReportHtml(withRuns);
+    expect(html).toContain("2 unreadable row(s) left out");
+    expect(html.match(/unreadable row\(s\) left out/g)).toHaveLength(1);
+  });
+});

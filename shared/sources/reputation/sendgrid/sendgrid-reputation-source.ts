@@ -13,7 +13,14 @@ import {
   ProviderHttpClient,
   type ProviderHttpOptions,
 } from "../../../http/provider-http-client.ts";
-import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
+import {
+  type BadRowSink,
+  IGNORE_BAD_ROWS,
+  issuesText,
+  keepingSignals,
+  lookbackDaysOption,
+  type ReputationSource,
+} from "../reputation-source.ts";
 
 /*
  * SendGrid's own view of the sender (reputation-sources.md §4.2): the account's sender reputation
@@ -60,7 +67,8 @@ const SeqScoreSchema = z.looseObject({
   score: z.number().optional(),
   metrics: z.looseObject({ bounce_classification: z.number().optional() }).optional(),
 });
-const SeqScoresSchema = z.looseObject({ result: z.array(SeqScoreSchema) });
+// Each row is read on its own: one the schema refuses is a bad row, the others still count.
+const SeqScoresSchema = z.looseObject({ result: z.array(z.unknown()) });
 type SeqScore = z.infer<typeof SeqScoreSchema>;
 
 const readAccount = jsonBody(AccountSchema);
@@ -68,7 +76,7 @@ const readSeqScores = jsonBody(SeqScoresSchema);
 
 type SeqAnswer =
   | { readonly pending: true }
-  | { readonly pending: false; readonly result: readonly SeqScore[] };
+  | { readonly pending: false; readonly result: readonly unknown[] };
 
 export class SendgridReputationSource implements ReputationSource {
   readonly id = "sendgrid" as const;
@@ -94,7 +102,7 @@ export class SendgridReputationSource implements ReputationSource {
     });
   }
 
-  async collect(now: Date): Promise<ReputationSignal[]> {
+  async collect(now: Date, rows: BadRowSink = IGNORE_BAD_ROWS): Promise<ReputationSignal[]> {
     const observedAt = now.toISOString();
     const signal = (metric: string, value: number | null, day: string | null, j: EspJudgement) => ({
       source: "sendgrid" as const,
@@ -124,16 +132,26 @@ export class SendgridReputationSource implements ReputationSource {
     const url = new URL("/v3/engagementquality/scores", this.baseUrl);
     url.searchParams.set("from", days[0] as string);
     url.searchParams.set("to", days.at(-1) as string);
-    const seq = await this.client.request<SeqAnswer>({
-      url,
-      headers,
-      // 202: accepted, scores are computed asynchronously and not there yet (SendGrid OpenAPI).
-      acceptStatuses: [202],
-      parse: (text, status) =>
-        status === 202 ? { pending: true } : { pending: false, result: readSeqScores(text).result },
-    });
+    // The account reputation is already read: a failing SEQ request must not take it down with it.
+    const seq = await keepingSignals(signals, () =>
+      this.client.request<SeqAnswer>({
+        url,
+        headers,
+        // 202: accepted, scores are computed asynchronously and not there yet (SendGrid OpenAPI).
+        acceptStatuses: [202],
+        parse: (text, status) =>
+          status === 202 ? { pending: true } : { pending: false, result: readSeqScores(text).result },
+      }),
+    );
     const byDay = new Map<string, SeqScore>();
-    if (!seq.value.pending) for (const r of seq.value.result) byDay.set(r.date, r);
+    if (!seq.value.pending) {
+      for (const [i, raw] of seq.value.result.entries()) {
+        // SendGrid's schema requires only user_id (tsg_seq_v3.json): a row without a date cannot be placed.
+        const row = SeqScoreSchema.safeParse(raw);
+        if (row.success) byDay.set(row.data.date, row.data);
+        else rows.badRow({ where: `engagementquality/scores result[${i}]`, reason: issuesText(row.error) });
+      }
+    }
 
     for (const day of days) {
       const row = byDay.get(day);
