@@ -7,7 +7,7 @@ import type { ReputationSignal, SignalSource } from "../../domain/reputation/rep
 import type { SecretResolver } from "../../secrets/secret-resolver.ts";
 import { AuthPostureSource } from "./auth/auth-posture-source.ts";
 import { PostmasterCredentialsSchema, PostmasterSource } from "./postmaster/postmaster-source.ts";
-import type { ReputationSource } from "./reputation-source.ts";
+import { type BadRowSink, PartialCollectError, type ReputationSource } from "./reputation-source.ts";
 import { SendgridReputationSource } from "./sendgrid/sendgrid-reputation-source.ts";
 import { SesReputationSource } from "./ses/ses-reputation-source.ts";
 import { SndsSource } from "./snds/snds-source.ts";
@@ -98,7 +98,21 @@ export function configuredSignalSources(
         );
         return {
           id: "ses",
-          collect: async (now: Date) => (await Promise.all(regions.map((r) => r.collect(now)))).flat(),
+          // One region failing keeps what the others (and its own part-way read) returned.
+          collect: async (now: Date) => {
+            const calls = await Promise.allSettled(regions.map((r) => r.collect(now)));
+            const signals = calls.flatMap((c) =>
+              c.status === "fulfilled"
+                ? c.value
+                : c.reason instanceof PartialCollectError
+                  ? c.reason.signals
+                  : [],
+            );
+            const failed = calls.find((c) => c.status === "rejected");
+            if (failed === undefined) return signals;
+            const fault = failed.reason instanceof PartialCollectError ? failed.reason.fault : failed.reason;
+            throw signals.length > 0 ? new PartialCollectError(fault, signals) : fault;
+          },
         };
       }),
     );
@@ -156,6 +170,7 @@ export function configuredSignalSources(
 function deferred(id: SignalSource, build: () => Promise<ReputationSource>): ReputationSource {
   return {
     id,
-    collect: async (now: Date): Promise<ReputationSignal[]> => (await build()).collect(now),
+    collect: async (now: Date, rows?: BadRowSink): Promise<ReputationSignal[]> =>
+      (await build()).collect(now, rows),
   };
 }

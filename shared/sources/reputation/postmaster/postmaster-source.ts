@@ -11,7 +11,14 @@ import {
 } from "../../../domain/reputation/postmaster-thresholds.ts";
 import type { ReputationSignal } from "../../../domain/reputation/reputation-signal.ts";
 import { jsonBody, ProviderHttpClient } from "../../../http/provider-http-client.ts";
-import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
+import {
+  type BadRowSink,
+  IGNORE_BAD_ROWS,
+  issuesText,
+  keepingSignals,
+  lookbackDaysOption,
+  type ReputationSource,
+} from "../reputation-source.ts";
 import {
   exchangeRefreshToken,
   GOOGLE_TOKEN_URL,
@@ -93,9 +100,12 @@ const DomainStatSchema = z.looseObject({
     .optional(),
 });
 type DomainStat = z.infer<typeof DomainStatSchema>;
-// Proto3 JSON leaves out an empty list and an empty token.
+/** What places a row that cannot be read in full. */
+const RowKeySchema = DomainStatSchema.pick({ metric: true, date: true });
+// Proto3 JSON leaves out an empty list and an empty token. Rows are read one by one: a row the schema refuses
+// is a bad row, the others still count.
 const QueryResponseSchema = z.looseObject({
-  domainStats: z.array(DomainStatSchema).optional(),
+  domainStats: z.array(z.unknown()).optional(),
   nextPageToken: z.string().optional(),
 });
 
@@ -138,7 +148,7 @@ export class PostmasterSource implements ReputationSource {
     this.http = { fetch, sleep, random, timeoutMs, maxAttempts };
   }
 
-  async collect(now: Date): Promise<ReputationSignal[]> {
+  async collect(now: Date, badRows: BadRowSink = IGNORE_BAD_ROWS): Promise<ReputationSignal[]> {
     if (this.options.domains.length === 0) return [];
     const { credentials } = this.options;
     const { accessToken } = await exchangeRefreshToken(credentials, this.tokenUrl, this.http);
@@ -154,6 +164,21 @@ export class PostmasterSource implements ReputationSource {
     const days = dayRange(now, this.lookbackDays);
     const observedAt = now.toISOString();
     const signals: ReputationSignal[] = [];
+    // A domain Google refuses (or a fault part-way) keeps the values of the domains read before it.
+    await keepingSignals(signals, () =>
+      this.readDomains(client, headers, days, observedAt, signals, badRows),
+    );
+    return signals;
+  }
+
+  private async readDomains(
+    client: ProviderHttpClient,
+    headers: Record<string, string>,
+    days: readonly string[],
+    observedAt: string,
+    signals: ReputationSignal[],
+    badRows: BadRowSink,
+  ): Promise<void> {
     for (const domain of this.options.domains) {
       const signal = (
         metric: string,
@@ -173,12 +198,20 @@ export class PostmasterSource implements ReputationSource {
           observedAt,
         });
 
-      const rows = await this.queryStats(client, headers, domain, days);
+      const rows = await this.queryStats(client, headers, domain, days, badRows);
       for (const q of POSTMASTER_QUERIES) {
         for (const day of days) {
           const row = rows.get(`${q.label}\u0000${day}`);
           if (row === undefined) {
             signal(q.metric, null, day, postmasterNoData(q.metric));
+            continue;
+          }
+          if ("unreadable" in row) {
+            // The row was there but could not be read (counted as a bad row): not a day without data.
+            signal(q.metric, null, day, {
+              status: "unknown",
+              detail: `Google's row for ${q.metric} on ${day} could not be read (${row.unreadable}), so it says neither good nor bad.`,
+            });
             continue;
           }
           const value = numericValue(row);
@@ -211,7 +244,6 @@ export class PostmasterSource implements ReputationSource {
         );
       }
     }
-    return signals;
   }
 
   /** Every answer row of the range, keyed by label and day; days Google has no data for are absent. */
@@ -220,7 +252,8 @@ export class PostmasterSource implements ReputationSource {
     headers: Record<string, string>,
     domain: string,
     days: readonly string[],
-  ): Promise<Map<string, DomainStat>> {
+    badRows: BadRowSink,
+  ): Promise<Map<string, DomainStat | { readonly unreadable: string }>> {
     const url = new URL(`/v2/domains/${encodeURIComponent(domain)}/domainStats:query`, this.baseUrl);
     const first = days[0] as string;
     const last = days.at(-1) as string;
@@ -234,7 +267,7 @@ export class PostmasterSource implements ReputationSource {
       aggregationGranularity: "DAILY",
       pageSize: PAGE_SIZE,
     };
-    const rows = new Map<string, DomainStat>();
+    const rows = new Map<string, DomainStat | { readonly unreadable: string }>();
     const seen = new Set<string>();
     let pageToken: string | undefined;
     for (let page = 1; ; page++) {
@@ -245,7 +278,21 @@ export class PostmasterSource implements ReputationSource {
         body: JSON.stringify(pageToken === undefined ? request : { ...request, pageToken }),
         parse: readStats,
       });
-      for (const row of res.value.domainStats ?? []) {
+      for (const [i, raw] of (res.value.domainStats ?? []).entries()) {
+        const parsed = DomainStatSchema.safeParse(raw);
+        if (!parsed.success) {
+          const reason = issuesText(parsed.error);
+          badRows.badRow({ where: `domains/${domain} domainStats page ${page} row ${i + 1}`, reason });
+          // When the row still says which metric and day it was, that day is unknown, not without data.
+          const placed = RowKeySchema.safeParse(raw);
+          if (placed.success) {
+            const day = isoDate(placed.data.date);
+            const key = `${placed.data.metric}\u0000${day}`;
+            if (day >= first && day <= last && !rows.has(key)) rows.set(key, { unreadable: reason });
+          }
+          continue;
+        }
+        const row = parsed.data;
         const day = isoDate(row.date);
         // Only what was asked: a row for another label or day has no signal to land in.
         if (day >= first && day <= last) rows.set(`${row.metric}\u0000${day}`, row);

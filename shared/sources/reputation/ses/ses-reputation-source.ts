@@ -14,7 +14,7 @@ import {
   sesRateNoData,
 } from "../../../domain/reputation/esp-reputation-thresholds.ts";
 import type { ReputationSignal } from "../../../domain/reputation/reputation-signal.ts";
-import type { ReputationSource } from "../reputation-source.ts";
+import { PartialCollectError, type ReputationSource } from "../reputation-source.ts";
 
 /*
  * Amazon SES's own view of the sender (reputation-sources.md §4.1), for one region: sesv2 GetAccount (is the
@@ -79,7 +79,12 @@ export class SesReputationSource implements ReputationSource {
   async collect(now: Date): Promise<ReputationSignal[]> {
     const { region } = this.options;
     const queries = this.rateQueries();
-    const [account, results] = await Promise.all([this.getAccount(), this.getMetricData(queries, now)]);
+    // Both calls run; when one fails, what the other read is kept (a PROBATION status is evidence even when
+    // CloudWatch refuses), and the failure is still the run's.
+    const [accountCall, ratesCall] = await Promise.allSettled([
+      this.getAccount(),
+      this.getMetricData(queries, now),
+    ]);
     const observedAt = now.toISOString();
     const accountSubject = `ses:${region}`;
     const signal = (subject: string, metric: string, value: number | string | null, j: EspJudgement) => ({
@@ -94,23 +99,28 @@ export class SesReputationSource implements ReputationSource {
       observedAt,
     });
 
-    const enforcement = judgeSesEnforcementStatus(account.EnforcementStatus, region);
-    const signals: ReputationSignal[] = [
-      signal(accountSubject, "enforcement_status", account.EnforcementStatus ?? null, {
-        ...enforcement,
-        detail:
-          account.ProductionAccessEnabled === false
-            ? enforcement.detail.replace(/\.$/, " (the account is still in the SES sandbox).")
-            : enforcement.detail,
-      }),
-      signal(
-        accountSubject,
-        "sending_enabled",
-        account.SendingEnabled === undefined ? null : String(account.SendingEnabled),
-        judgeSesSendingEnabled(account.SendingEnabled, region),
-      ),
-    ];
-    for (const q of queries) {
+    const signals: ReputationSignal[] = [];
+    if (accountCall.status === "fulfilled") {
+      const account = accountCall.value;
+      const enforcement = judgeSesEnforcementStatus(account.EnforcementStatus, region);
+      signals.push(
+        signal(accountSubject, "enforcement_status", account.EnforcementStatus ?? null, {
+          ...enforcement,
+          detail:
+            account.ProductionAccessEnabled === false
+              ? enforcement.detail.replace(/\.$/, " (the account is still in the SES sandbox).")
+              : enforcement.detail,
+        }),
+        signal(
+          accountSubject,
+          "sending_enabled",
+          account.SendingEnabled === undefined ? null : String(account.SendingEnabled),
+          judgeSesSendingEnabled(account.SendingEnabled, region),
+        ),
+      );
+    }
+    const results = ratesCall.status === "fulfilled" ? ratesCall.value : new Map();
+    for (const q of ratesCall.status === "fulfilled" ? queries : []) {
       const subject =
         q.configurationSet === undefined
           ? accountSubject
@@ -128,6 +138,13 @@ export class SesReputationSource implements ReputationSource {
         }),
       );
     }
+    const fault =
+      accountCall.status === "rejected"
+        ? accountCall.reason
+        : ratesCall.status === "rejected"
+          ? ratesCall.reason
+          : null;
+    if (fault !== null) throw signals.length > 0 ? new PartialCollectError(fault, signals) : fault;
     return signals;
   }
 

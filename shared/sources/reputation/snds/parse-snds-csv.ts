@@ -75,82 +75,126 @@ const DATA_COLUMNS = [
 
 const STATUS_COLUMNS = ["first IP", "last IP", "blocked", "reason"] as const;
 
-export function parseSndsData(text: string): SndsDataRow[] {
-  return parseRecords(text, DATA_FILE).map(({ line, fields }) => {
-    // The comments column is sometimes dropped entirely rather than left empty.
-    if (fields.length < DATA_COLUMNS.length - 1) {
-      throw new SndsCsvError(
-        `SNDS ${DATA_FILE} row ${line}: expected ${DATA_COLUMNS.length} columns, got ${fields.length}`,
-        DATA_FILE,
-        line,
-        null,
-      );
-    }
-    const cell = new Cells(DATA_FILE, line, fields, DATA_COLUMNS);
-    // Left to right, so the error names the first bad column of the row.
-    const ip = cell.read(0, parseIpv4Text);
-    const activityStart = cell.read(1, parseSndsTimestamp);
-    const activityEnd = cell.read(2, parseSndsTimestamp);
-    const rcptCommands = cell.read(3, parseCount);
-    const dataCommands = cell.read(4, parseCount);
-    const messageRecipients = cell.read(5, parseCount);
-    const filterResult = cell.read(6, parseFilterResult);
-    const complaint = cell.read(7, parseComplaintRate);
-    const trapMessageStart = cell.read(8, optional(parseSndsTimestamp));
-    const trapMessageEnd = cell.read(9, optional(parseSndsTimestamp));
-    const trapHits = cell.read(10, parseCount);
-    return {
-      row: line,
-      ip,
-      activityStart,
-      activityEnd,
-      rcptCommands,
-      dataCommands,
-      messageRecipients,
-      filterResult,
-      complaintRatePercent: complaint.percent,
-      complaintRateBelow: complaint.below,
-      trapMessageStart,
-      trapMessageEnd,
-      trapHits,
-      sampleHelo: fields[11] ?? "",
-      sampleMailFrom: fields[12] ?? "",
-      // Free text and the last column: an unquoted comma in it splits it, so the rest is joined back.
-      comments: fields.slice(13).join(","),
-    };
-  });
+/** A row that could not be read: where, why, and its IP when the first column still holds one. */
+export interface SndsBadRow {
+  readonly row: number;
+  readonly message: string;
+  readonly ip: string | null;
 }
 
+/** The rows of a file that could be read, and the ones that could not (a file that is not CSV still throws). */
+export interface SndsReadResult<T> {
+  readonly rows: T[];
+  readonly bad: SndsBadRow[];
+}
+
+/** data.aspx, every row or a throw naming the first bad one. */
+export function parseSndsData(text: string): SndsDataRow[] {
+  return parseRecords(text, DATA_FILE).map(dataRow);
+}
+
+/** data.aspx row by row: a row that cannot be read is returned as bad, the others are read. */
+export function readSndsData(text: string): SndsReadResult<SndsDataRow> {
+  return readEach(parseRecords(text, DATA_FILE), dataRow);
+}
+
+/** ipStatus.aspx, every row or a throw naming the first bad one. */
 export function parseSndsIpStatus(text: string): SndsIpStatusRow[] {
-  return parseRecords(text, STATUS_FILE).map(({ line, fields }) => {
-    if (fields.length < STATUS_COLUMNS.length - 1) {
-      throw new SndsCsvError(
-        `SNDS ${STATUS_FILE} row ${line}: expected ${STATUS_COLUMNS.length} columns, got ${fields.length}`,
-        STATUS_FILE,
-        line,
-        null,
-      );
+  return parseRecords(text, STATUS_FILE).map(statusRow);
+}
+
+/** ipStatus.aspx row by row. */
+export function readSndsIpStatus(text: string): SndsReadResult<SndsIpStatusRow> {
+  return readEach(parseRecords(text, STATUS_FILE), statusRow);
+}
+
+function readEach<T>(records: readonly CsvRecord[], read: (r: CsvRecord) => T): SndsReadResult<T> {
+  const rows: T[] = [];
+  const bad: SndsBadRow[] = [];
+  for (const record of records) {
+    try {
+      rows.push(read(record));
+    } catch (e) {
+      if (!(e instanceof SndsCsvError)) throw e;
+      const first = (record.fields[0] ?? "").trim();
+      bad.push({ row: record.line, message: e.message, ip: tryIpv4ToNumber(first) === null ? null : first });
     }
-    const cell = new Cells(STATUS_FILE, line, fields, STATUS_COLUMNS);
-    const firstIp = cell.read(0, parseIpv4Text);
-    const lastIp = cell.read(1, parseIpv4Text);
-    if (ipv4ToNumber(firstIp) > ipv4ToNumber(lastIp)) {
-      throw new SndsCsvError(
-        `SNDS ${STATUS_FILE} row ${line}, column 2 (last IP): ${lastIp} is before the first IP ${firstIp}`,
-        STATUS_FILE,
-        line,
-        2,
-      );
-    }
-    return {
-      row: line,
-      firstIp,
-      lastIp,
-      blocked: cell.read(2, parseYesNo),
-      // Free text and the last column, as in data.aspx.
-      reason: fields.slice(3).join(","),
-    };
-  });
+  }
+  return { rows, bad };
+}
+
+function dataRow({ line, fields }: CsvRecord): SndsDataRow {
+  // The comments column is sometimes dropped entirely rather than left empty.
+  if (fields.length < DATA_COLUMNS.length - 1) {
+    throw new SndsCsvError(
+      `SNDS ${DATA_FILE} row ${line}: expected ${DATA_COLUMNS.length} columns, got ${fields.length}`,
+      DATA_FILE,
+      line,
+      null,
+    );
+  }
+  const cell = new Cells(DATA_FILE, line, fields, DATA_COLUMNS);
+  // Left to right, so the error names the first bad column of the row.
+  const ip = cell.read(0, parseIpv4Text);
+  const activityStart = cell.read(1, parseSndsTimestamp);
+  const activityEnd = cell.read(2, parseSndsTimestamp);
+  const rcptCommands = cell.read(3, parseCount);
+  const dataCommands = cell.read(4, parseCount);
+  const messageRecipients = cell.read(5, parseCount);
+  const filterResult = cell.read(6, parseFilterResult);
+  const complaint = cell.read(7, parseComplaintRate);
+  const trapMessageStart = cell.read(8, optional(parseSndsTimestamp));
+  const trapMessageEnd = cell.read(9, optional(parseSndsTimestamp));
+  const trapHits = cell.read(10, parseCount);
+  return {
+    row: line,
+    ip,
+    activityStart,
+    activityEnd,
+    rcptCommands,
+    dataCommands,
+    messageRecipients,
+    filterResult,
+    complaintRatePercent: complaint.percent,
+    complaintRateBelow: complaint.below,
+    trapMessageStart,
+    trapMessageEnd,
+    trapHits,
+    sampleHelo: fields[11] ?? "",
+    sampleMailFrom: fields[12] ?? "",
+    // Free text and the last column: an unquoted comma in it splits it, so the rest is joined back.
+    comments: fields.slice(13).join(","),
+  };
+}
+
+function statusRow({ line, fields }: CsvRecord): SndsIpStatusRow {
+  if (fields.length < STATUS_COLUMNS.length - 1) {
+    throw new SndsCsvError(
+      `SNDS ${STATUS_FILE} row ${line}: expected ${STATUS_COLUMNS.length} columns, got ${fields.length}`,
+      STATUS_FILE,
+      line,
+      null,
+    );
+  }
+  const cell = new Cells(STATUS_FILE, line, fields, STATUS_COLUMNS);
+  const firstIp = cell.read(0, parseIpv4Text);
+  const lastIp = cell.read(1, parseIpv4Text);
+  if (ipv4ToNumber(firstIp) > ipv4ToNumber(lastIp)) {
+    throw new SndsCsvError(
+      `SNDS ${STATUS_FILE} row ${line}, column 2 (last IP): ${lastIp} is before the first IP ${firstIp}`,
+      STATUS_FILE,
+      line,
+      2,
+    );
+  }
+  return {
+    row: line,
+    firstIp,
+    lastIp,
+    blocked: cell.read(2, parseYesNo),
+    // Free text and the last column, as in data.aspx.
+    reason: fields.slice(3).join(","),
+  };
 }
 
 /** "9/17/2026 12:00 AM" (also "9/17/2026 0:00" and "9/17/2026 12:00:00 AM") as ISO 8601, read as UTC. */

@@ -5,12 +5,18 @@ import {
   ProviderHttpClient,
   type ProviderHttpOptions,
 } from "../../../http/provider-http-client.ts";
-import type { ReputationSource } from "../reputation-source.ts";
 import {
-  parseSndsData,
-  parseSndsIpStatus,
+  type BadRowSink,
+  IGNORE_BAD_ROWS,
+  keepingSignals,
+  type ReputationSource,
+} from "../reputation-source.ts";
+import {
+  readSndsData,
+  readSndsIpStatus,
   type SndsDataRow,
   type SndsIpStatusRow,
+  type SndsReadResult,
   tryIpv4ToNumber,
 } from "./parse-snds-csv.ts";
 
@@ -113,11 +119,19 @@ export class SndsSource implements ReputationSource {
     return new Date(now.getTime() - this.daysBack * DAY_MS).toISOString().slice(0, 10);
   }
 
-  async collect(now: Date): Promise<ReputationSignal[]> {
+  async collect(now: Date, badRows: BadRowSink = IGNORE_BAD_ROWS): Promise<ReputationSignal[]> {
     const day = this.dayFor(now);
-    const data = await this.fetchCsv("data.aspx", { date: sndsDateParam(day) }, parseSndsData);
-    const status = await this.fetchCsv("ipStatus.aspx", {}, parseSndsIpStatus);
-    return sndsSignals({ day, data, status, ips: this.ips, observedAt: now.toISOString() });
+    const observedAt = now.toISOString();
+    const data = await this.fetchCsv("data.aspx", { date: sndsDateParam(day) }, every(readSndsData));
+    for (const b of data.bad) badRows.badRow({ where: `data.aspx row ${b.row}`, reason: b.message });
+    const unreadable = new Map(data.bad.flatMap((b) => (b.ip ? [[b.ip, b.message] as const] : [])));
+    const daily = { day, data: data.rows, unreadable, ips: this.ips, observedAt };
+    // The daily values are read: a failing ipStatus.aspx keeps them (without an IP status, never a "not blocked").
+    const status = await keepingSignals(sndsSignals({ ...daily, status: null }), () =>
+      this.fetchCsv("ipStatus.aspx", {}, every(readSndsIpStatus)),
+    );
+    for (const b of status.bad) badRows.badRow({ where: `ipStatus.aspx row ${b.row}`, reason: b.message });
+    return sndsSignals({ ...daily, status: status.rows, statusUnreadable: status.bad.length });
   }
 
   private async fetchCsv<T>(
@@ -192,6 +206,19 @@ export class SndsSource implements ReputationSource {
   }
 }
 
+/**
+ * A file read row by row, but refused whole when no row at all could be read: that is a changed format (or a
+ * cut-off body, which the client then retries), not a handful of bad rows.
+ */
+function every<T>(read: (text: string) => SndsReadResult<T>): (text: string) => SndsReadResult<T> {
+  return (text) => {
+    const result = read(text);
+    const [first] = result.bad;
+    if (first && result.rows.length === 0) throw new Error(first.message);
+    return result;
+  };
+}
+
 /** A UTC day "2026-09-17" as SNDS's date parameter "091726". */
 export function sndsDateParam(day: string): string {
   return `${day.slice(5, 7)}${day.slice(8, 10)}${day.slice(2, 4)}`;
@@ -201,10 +228,15 @@ export interface SndsSignalInput {
   /** The day data.aspx was asked for: the day of `no_data` signals, and of every row SNDS files under it. */
   readonly day: string;
   readonly data: readonly SndsDataRow[];
-  readonly status: readonly SndsIpStatusRow[];
+  /** ipStatus.aspx's rows; null when it was not read (then no IP status is said at all). */
+  readonly status: readonly SndsIpStatusRow[] | null;
   /** The configured IPs, or null for every IP in the data. */
   readonly ips: readonly string[] | null;
   readonly observedAt: string;
+  /** IPs whose data.aspx row could not be read, with why: their day is unknown, not without data. */
+  readonly unreadable?: ReadonlyMap<string, string>;
+  /** ipStatus.aspx rows that could not be read: an IP found in no blocked range is then not known to be unblocked. */
+  readonly statusUnreadable?: number;
 }
 
 /** The signals one SNDS read says: per data row, per configured IP without a row, and per IP's block status. */
@@ -230,8 +262,12 @@ export function sndsSignals(input: SndsSignalInput): ReputationSignal[] {
   const seen = new Set(
     rows.filter((r) => dayOfWindow(r.activityStart, r.activityEnd) === day).map((r) => r.ip),
   );
-  for (const ip of input.ips ?? []) {
+  const unreadable = input.unreadable ?? new Map<string, string>();
+  // Configured IPs without a row; without a configured list, the IPs whose row could not be read.
+  const quiet = input.ips ?? [...unreadable.keys()];
+  for (const ip of new Set(quiet)) {
     if (seen.has(ip)) continue;
+    const why = unreadable.get(ip);
     for (const [metric, what] of [
       ["filter_result", "filter result"],
       ["complaint_rate", "complaint rate"],
@@ -241,21 +277,31 @@ export function sndsSignals(input: SndsSignalInput): ReputationSignal[] {
         ...base,
         subject: ip,
         metric,
-        status: "no_data",
         value: null,
         day,
-        detail:
-          `SNDS shows no ${what} for ${ip} on ${day}: it lists nothing for an IP that sent fewer than 100 ` +
-          "messages to Outlook.com that day, so this is neither clean nor dirty.",
+        ...(why === undefined
+          ? {
+              status: "no_data" as const,
+              detail:
+                `SNDS shows no ${what} for ${ip} on ${day}: it lists nothing for an IP that sent fewer than 100 ` +
+                "messages to Outlook.com that day, so this is neither clean nor dirty.",
+            }
+          : {
+              status: "unknown" as const,
+              detail: `SNDS's row for ${ip} on ${day} could not be read (${why}), so its ${what} is not known.`,
+            }),
       });
     }
   }
 
-  out.push(...ipStatusSignals(input, rows));
+  if (input.status !== null) out.push(...ipStatusSignals({ ...input, status: input.status }, rows));
   return out;
 }
 
-function ipStatusSignals(input: SndsSignalInput, rows: readonly SndsDataRow[]): ReputationSignal[] {
+function ipStatusSignals(
+  input: SndsSignalInput & { readonly status: readonly SndsIpStatusRow[] },
+  rows: readonly SndsDataRow[],
+): ReputationSignal[] {
   const base = {
     source: "snds",
     subjectKind: "ip",
@@ -282,6 +328,14 @@ function ipStatusSignals(input: SndsSignalInput, rows: readonly SndsDataRow[]): 
         status: "bad",
         value: "blocked",
         detail: `Outlook.com blocks ${ip} (SNDS blocked range ${rangeText(first)}): ${first.reason || "no reason given"}.`,
+      });
+    } else if (input.ips && (input.statusUnreadable ?? 0) > 0) {
+      out.push({
+        ...base,
+        subject: ip,
+        status: "unknown",
+        value: null,
+        detail: `${ip} is in no blocked range of the SNDS ip status rows that could be read, but ${input.statusUnreadable} row(s) could not be, so whether Outlook.com blocks it is not known.`,
       });
     } else if (input.ips) {
       out.push({

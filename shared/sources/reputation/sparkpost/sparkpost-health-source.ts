@@ -10,7 +10,13 @@ import {
   ProviderHttpClient,
   type ProviderHttpOptions,
 } from "../../../http/provider-http-client.ts";
-import { lookbackDaysOption, type ReputationSource } from "../reputation-source.ts";
+import {
+  type BadRowSink,
+  IGNORE_BAD_ROWS,
+  issuesText,
+  lookbackDaysOption,
+  type ReputationSource,
+} from "../reputation-source.ts";
 
 /*
  * SparkPost Signals health score per sending domain per day (reputation-sources.md §4.3). SparkPost publishes
@@ -70,30 +76,26 @@ const MAX_PAGES = 100;
 // Numbers may come as JSON numbers or as decimal strings ("0.7989965677"); null on a day without a score.
 const ScoreLike = z.union([z.number(), z.string(), z.null()]);
 const HistorySchema = z.looseObject({ dt: z.iso.date(), health_score: ScoreLike.optional() });
-const RowSchema = z
-  .looseObject({
-    sending_domain: z.string().min(1).optional(),
-    facet: z.string().min(1).optional(),
-    sid: z.union([z.number(), z.string()]).optional(),
-    history: z.array(HistorySchema).optional(),
-  })
-  .refine((r) => r.sending_domain !== undefined || r.facet !== undefined, {
-    message: "row names no sending domain",
-  });
+// Rows and their history entries are read one by one: one the schema refuses is a bad row, the rest count.
+const RowSchema = z.looseObject({
+  sending_domain: z.string().min(1).optional(),
+  facet: z.string().min(1).optional(),
+  sid: z.union([z.number(), z.string()]).optional(),
+  history: z.array(z.unknown()).optional(),
+});
 const AnswerSchema = z.looseObject({
   results: z.looseObject({
     total_count: z.number().int().nonnegative().optional(),
-    data: z.array(RowSchema),
+    data: z.array(z.unknown()),
   }),
 });
-type Row = z.infer<typeof RowSchema>;
 type RawScore = z.infer<typeof ScoreLike> | undefined;
 
 const readAnswer = jsonBody(AnswerSchema);
 
 type Page =
   | { readonly notEnabled: true }
-  | { readonly notEnabled: false; readonly rows: Row[]; readonly total: number | undefined };
+  | { readonly notEnabled: false; readonly rows: unknown[]; readonly total: number | undefined };
 
 export class SparkpostHealthSource implements ReputationSource {
   readonly id = "sparkpost" as const;
@@ -117,7 +119,7 @@ export class SparkpostHealthSource implements ReputationSource {
     });
   }
 
-  async collect(now: Date): Promise<ReputationSignal[]> {
+  async collect(now: Date, badRows: BadRowSink = IGNORE_BAD_ROWS): Promise<ReputationSignal[]> {
     const days = dayRange(now, this.lookbackDays);
     const rows = await this.readRows(days);
     const observedAt = now.toISOString();
@@ -138,13 +140,30 @@ export class SparkpostHealthSource implements ReputationSource {
     const wanted = this.options.domains?.map((d) => d.toLowerCase());
     // One series per (domain, subaccount); a repeated row (e.g. across pages) adds to it, later days win.
     const series = new Map<string, { domain: string; metric: string; byDay: Map<string, RawScore> }>();
-    for (const row of rows) {
+    for (const [i, raw] of rows.entries()) {
+      const where = `health-score results.data[${i}]`;
+      const parsed = RowSchema.safeParse(raw);
+      if (!parsed.success) {
+        badRows.badRow({ where, reason: issuesText(parsed.error) });
+        continue;
+      }
+      const row = parsed.data;
+      const history = row.history ?? [];
       const domain = (row.sending_domain ?? row.facet ?? "").toLowerCase();
+      if (domain === "") {
+        // SparkPost's own "no results" answer is a row with an empty history and no facet: nothing to read.
+        if (history.length > 0) badRows.badRow({ where, reason: "the row names no sending domain" });
+        continue;
+      }
       if (wanted !== undefined && !wanted.includes(domain)) continue;
       const metric = metricFor(row.sid);
       const key = `${domain}\u0000${metric}`;
       const entry = series.get(key) ?? { domain, metric, byDay: new Map<string, RawScore>() };
-      for (const h of row.history ?? []) entry.byDay.set(h.dt, h.health_score);
+      for (const [j, h] of history.entries()) {
+        const day = HistorySchema.safeParse(h);
+        if (day.success) entry.byDay.set(day.data.dt, day.data.health_score);
+        else badRows.badRow({ where: `${where}.history[${j}]`, reason: issuesText(day.error) });
+      }
       series.set(key, entry);
     }
     const seen = new Set<string>();
@@ -178,8 +197,8 @@ export class SparkpostHealthSource implements ReputationSource {
   }
 
   /** Every row of the range, pages followed by offset until total_count (or an empty page). */
-  private async readRows(days: readonly string[]): Promise<Row[]> {
-    const rows: Row[] = [];
+  private async readRows(days: readonly string[]): Promise<unknown[]> {
+    const rows: unknown[] = [];
     for (let page = 1; ; page++) {
       const url = new URL(SPARKPOST_HEALTH_SCORE_PATH, this.baseUrl);
       url.searchParams.set("from", days[0] as string);

@@ -104,12 +104,15 @@ describe("every reputation source in one run, one failing independently of the o
     snds = await startSndsServer({
       key: SECRETS.snds,
       data: {
-        [mmddyy]: ips
-          .map(
-            (ip) =>
-              `${ip},${us} 12:00 AM,${us} 11:59 PM,1200,1200,1198,GREEN,< 0.1%,,,0,mta.esp.example,bounce@${domain},\r\n`,
-          )
-          .join(""),
+        [mmddyy]:
+          ips
+            .map(
+              (ip) =>
+                `${ip},${us} 12:00 AM,${us} 11:59 PM,1200,1200,1198,GREEN,< 0.1%,,,0,mta.esp.example,bounce@${domain},\r\n`,
+            )
+            .join("") +
+          // One row SNDS got wrong: left out and counted, the others still read.
+          `192.0.2.99,${us} 12:00 AM,${us} 11:59 PM,1200,1200,1198,PURPLE,< 0.1%,,,0,mta.esp.example,bounce@${domain},\r\n`,
       },
     });
     ses = await startSesReputationServer({
@@ -241,6 +244,10 @@ describe("every reputation source in one run, one failing independently of the o
       "sparkpost failed",
     ]);
     expect(runs.find((r) => r.source === "sendgrid")).toMatchObject({ lastSuccessAt: null });
+    // A bad row fails that row, not the source: counted in dataQuality.
+    expect(runs.find((r) => r.source === "snds")).toMatchObject({ outcome: "ok", badRows: 1 });
+    expect(runs.find((r) => r.source === "postmaster")?.badRows).toBeUndefined();
+    expect(run.sources.find((r) => r.source === "snds")?.badRows).toBe(1);
     expect(runs.find((r) => r.source === "sparkpost")?.error).toMatch(/Signals/);
   });
 

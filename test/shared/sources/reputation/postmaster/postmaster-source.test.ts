@@ -9,6 +9,7 @@ import {
   PostmasterSource,
   type PostmasterSourceOptions,
 } from "../../../../../shared/sources/reputation/postmaster/postmaster-source.ts";
+import { PartialCollectError } from "../../../../../shared/sources/reputation/reputation-source.ts";
 import {
   type PostmasterFault,
   type PostmasterServer,
@@ -492,6 +493,36 @@ describe("PostmasterSource compliance and empty values", () => {
   });
 });
 
+describe("PostmasterSource bad rows", () => {
+  it("leaves out a domainStats row it cannot read, hands it to the run, and reads the others", async () => {
+    await start({
+      domains: [DOMAIN],
+      compliance: {},
+      stats: [
+        stat(DOMAIN, "spam_rate", "2026-09-17", { floatValue: 0.0004 }),
+        // A value of the wrong type: that row alone is refused.
+        stat(DOMAIN, "spam_rate", "2026-09-18", { floatValue: { nested: true } }),
+      ],
+    });
+    const bad: { where: string; reason: string }[] = [];
+    const signals = await source({ domains: [DOMAIN], lookbackDays: 2 }).collect(NOW, {
+      badRow: (r) => bad.push(r),
+    });
+    expect(bad).toEqual([
+      {
+        where: `domains/${DOMAIN} domainStats page 1 row 2`,
+        reason: expect.stringMatching(/^value\.floatValue: /),
+      },
+    ]);
+    expect(find(signals, DOMAIN, "spam_rate", "2026-09-17")).toMatchObject({ status: "good", value: 0.0004 });
+    // The refused row still names its metric and day: that day is unknown, not a day without data.
+    expect(find(signals, DOMAIN, "spam_rate", "2026-09-18")).toMatchObject({
+      status: "unknown",
+      value: null,
+    });
+  });
+});
+
 describe("PostmasterSource faults", () => {
   it("explains a refused refresh token, and asks nothing else", async () => {
     const s = await start({ refreshToken: "1//0gTheOnlyValidToken" });
@@ -528,14 +559,19 @@ describe("PostmasterSource faults", () => {
     expectNoSecret(err, s);
   });
 
-  it("fails with an auth error on a domain the user cannot read", async () => {
+  it("fails with an auth error on a domain the user cannot read, keeping the domains read before it", async () => {
     const s = await start({}, []);
     const err = await failure(source({ domains: [DOMAIN, "other.example.net"] }).collect(NOW));
-    expect(err).toMatchObject({ kind: "auth", status: 403, attempts: 1 });
-    expect((err as ProviderFetchError).url).toBe(
+    expect(err).toBeInstanceOf(PartialCollectError);
+    const fault = (err as PartialCollectError).fault;
+    expect(fault).toMatchObject({ kind: "auth", status: 403, attempts: 1 });
+    expect((fault as ProviderFetchError).url).toBe(
       `${s.baseUrl}/v2/domains/other.example.net/domainStats:query`,
     );
     expect(err.message).toMatch(/owner or reader of the domain/);
+    const kept = (err as PartialCollectError).signals;
+    expect(new Set(kept.map((x) => x.subject))).toEqual(new Set([DOMAIN]));
+    expect(kept.filter((x) => x.day !== null)).toHaveLength(METRICS.length * DAYS.length);
     expectNoSecret(err, s);
   });
 
@@ -553,7 +589,9 @@ describe("PostmasterSource faults", () => {
   it("gives up on a persistent 429 after maxAttempts", async () => {
     const s = await start({}, [{ kind: "rate-limit", on: "compliance", times: Number.POSITIVE_INFINITY }]);
     const err = await failure(source({ domains: [DOMAIN], maxAttempts: 2 }).collect(NOW));
-    expect(err).toMatchObject({ kind: "exhausted", status: 429, attempts: 2 });
+    // The daily values were read before the compliance request gave up: kept with the fault.
+    expect((err as PartialCollectError).fault).toMatchObject({ kind: "exhausted", status: 429, attempts: 2 });
+    expect((err as PartialCollectError).signals).toHaveLength(METRICS.length * DAYS.length);
     expect(sleeps).toEqual([1000]);
     expectNoSecret(err, s);
   });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ReputationSignalSchema } from "../../../../../shared/domain/reputation/reputation-signal.ts";
+import { PartialCollectError } from "../../../../../shared/sources/reputation/reputation-source.ts";
 import {
   SesReputationError,
   SesReputationSource,
@@ -148,12 +149,19 @@ describe("SesReputationSource", () => {
         () => null,
         (e: unknown) => e,
       );
-    expect(err).toBeInstanceOf(SesReputationError);
-    expect(err).toMatchObject({ operation: "GetAccount", permission: "ses:GetAccount" });
+    // The CloudWatch rates were read: kept with the failure.
+    expect(err).toBeInstanceOf(PartialCollectError);
+    const fault = (err as PartialCollectError).fault;
+    expect(fault).toBeInstanceOf(SesReputationError);
+    expect(fault).toMatchObject({ operation: "GetAccount", permission: "ses:GetAccount" });
     expect((err as Error).message).toMatch(
       /refused \(AccessDeniedException.*need the IAM permission ses:GetAccount/,
     );
     expect((err as Error).message).not.toContain("test-secret");
+    expect((err as PartialCollectError).signals.map((x) => x.metric)).toEqual([
+      "bounce_rate",
+      "complaint_rate",
+    ]);
   });
 
   it("names cloudwatch:GetMetricData when CloudWatch refuses", async () => {
@@ -163,10 +171,21 @@ describe("SesReputationSource", () => {
       type: "AccessDenied",
       message: "not authorized to perform: cloudwatch:GetMetricData",
     });
-    await expect(sourceFor(server).collect(NOW)).rejects.toMatchObject({
+    const err = await sourceFor(server)
+      .collect(NOW)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect((err as PartialCollectError).fault).toMatchObject({
       name: "SesReputationError",
       permission: "cloudwatch:GetMetricData",
     });
+    // The account status was read: kept with the failure, never a clean rate.
+    expect((err as PartialCollectError).signals.map((x) => x.metric)).toEqual([
+      "enforcement_status",
+      "sending_enabled",
+    ]);
   });
 
   it("fails on a server error instead of reporting no data", async () => {

@@ -3,6 +3,8 @@ import {
   parseSndsData,
   parseSndsIpStatus,
   parseSndsTimestamp,
+  readSndsData,
+  readSndsIpStatus,
   SndsCsvError,
   tryIpv4ToNumber,
 } from "../../../../../shared/sources/reputation/snds/parse-snds-csv.ts";
@@ -134,6 +136,28 @@ describe("parseSndsData", () => {
     expect(csvError(() => parseSndsData('"198.51.100.10"x,1')).message).toBe(
       "SNDS data.aspx row 1, column 1: text after the closing quote",
     );
+  });
+});
+
+describe("readSndsData and readSndsIpStatus", () => {
+  it("read every row they can and return the others as bad, with the IP when it is readable", () => {
+    const result = readSndsData(
+      `${RED}\r\n${GREEN.replace("GREEN", "TEAL")}\r\nnot-an-ip,1,2\r\n${GREEN}\r\n`,
+    );
+    expect(result.rows.map((r) => r.ip)).toEqual(["198.51.100.10", "198.51.100.11"]);
+    expect(result.bad).toEqual([
+      {
+        row: 2,
+        ip: "198.51.100.11",
+        message: 'SNDS data.aspx row 2, column 7 (filter result): "TEAL" is not GREEN, YELLOW or RED',
+      },
+      { row: 3, ip: null, message: "SNDS data.aspx row 3: expected 14 columns, got 3" },
+    ]);
+    const status = readSndsIpStatus(
+      "198.51.100.8,198.51.100.15,Maybe,x\r\n203.0.113.0,203.0.113.255,No,\r\n",
+    );
+    expect(status.rows.map((r) => r.firstIp)).toEqual(["203.0.113.0"]);
+    expect(status.bad.map((b) => b.row)).toEqual([1]);
   });
 });
 

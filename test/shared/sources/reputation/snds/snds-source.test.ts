@@ -274,14 +274,45 @@ describe("SndsSource.collect", () => {
     expectNoKey(err);
   });
 
-  it("fails on a malformed row naming the row and column, without the key", async () => {
+  it("leaves out a malformed row, naming its row and column, and reads the others", async () => {
     const bad = GREEN_ROW.replace("18002,18002", "18002,many");
     await start({ data: { [DATE_PARAM]: `${RED_ROW}\r\n${bad}\r\n` } });
+    const rows: { where: string; reason: string }[] = [];
+    const signals = await source({ ips: ["198.51.100.10", "198.51.100.11"] }).collect(NOW, {
+      badRow: (r) => rows.push(r),
+    });
+    expect(rows).toEqual([
+      {
+        where: "data.aspx row 2",
+        reason: 'SNDS data.aspx row 2, column 5 (DATA commands): "many" is not a whole number',
+      },
+    ]);
+    expect(find(signals, "198.51.100.10", "filter_result")).toMatchObject({ status: "bad", value: "RED" });
+    // The IP of the unreadable row is not "below SNDS's volume floor": its day is unknown.
+    const unread = find(signals, "198.51.100.11", "filter_result");
+    expect(unread).toMatchObject({ status: "unknown", day: DAY });
+    expect(unread.detail).toContain("could not be read");
+    expect(rows.map((r) => r.reason).join("")).not.toContain(KEY);
+  });
+
+  it("fails, without the key, when no row of data.aspx can be read (a changed format)", async () => {
+    const bad = GREEN_ROW.replace("18002,18002", "18002,many");
+    await start({ data: { [DATE_PARAM]: `${bad}\r\n` } });
     const err = await failure(source({ maxAttempts: 2 }).collect(NOW));
     expect(err.message).toContain(
-      'SNDS data.aspx row 2, column 5 (DATA commands): "many" is not a whole number',
+      'SNDS data.aspx row 1, column 5 (DATA commands): "many" is not a whole number',
     );
     expectNoKey(err);
+  });
+
+  it("says nothing about blocks, rather than 'not blocked', when an ip status row cannot be read", async () => {
+    await start({
+      ipStatus: `198.51.100.8,198.51.100.15,Maybe,${BLOCK_REASON}\r\n203.0.113.0,203.0.113.255,No,\r\n`,
+    });
+    const rows: { where: string; reason: string }[] = [];
+    const signals = await source({ ips: ["198.51.100.10"] }).collect(NOW, { badRow: (r) => rows.push(r) });
+    expect(rows.map((r) => r.where)).toEqual(["ipStatus.aspx row 1"]);
+    expect(find(signals, "198.51.100.10", "ip_status")).toMatchObject({ status: "unknown", value: null });
   });
 
   it("keeps the key out of network errors", async () => {

@@ -136,7 +136,8 @@ describe("SparkpostHealthSource", () => {
   it("fails on malformed JSON after retrying it", async () => {
     server = await startSparkpostSignalsServer({ apiKey: KEY, rows: ROWS });
     server.failNext({ status: 200, body: "<html>maintenance</html>" });
-    server.failNext({ status: 200, body: JSON.stringify({ results: { data: [{ history: [] }] } }) });
+    // Not the documented shape at all (no results.data): the answer fails, unlike one unreadable row.
+    server.failNext({ status: 200, body: JSON.stringify({ results: { total_count: 1 } }) });
     const err = await sourceFor(server, { maxAttempts: 2 })
       .collect(NOW)
       .then(
@@ -145,10 +146,43 @@ describe("SparkpostHealthSource", () => {
       );
     expect(err).toBeInstanceOf(ProviderFetchError);
     expect(err).toMatchObject({ kind: "exhausted", attempts: 2 });
-    expect((err as Error).message).toContain(
-      "malformed response (results.data.0: row names no sending domain)",
-    );
+    expect((err as Error).message).toMatch(/malformed response \(results\.data: /);
     expect(sleeps).toHaveLength(1);
+  });
+
+  it("leaves out a row or a day it cannot read, counts it, and reads the rest", async () => {
+    server = await startSparkpostSignalsServer({ apiKey: KEY, rows: ROWS });
+    server.failNext({
+      status: 200,
+      body: JSON.stringify({
+        results: {
+          total_count: 3,
+          data: [
+            // SparkPost's own "no results" row (2web2ui's 200.get.no-results.json): nothing to read, not bad.
+            { sid: -1, current_weights: [], history: [] },
+            { sid: -1, history: [{ dt: "2026-09-16", health_score: "0.91" }] },
+            {
+              sending_domain: "mail.example.com",
+              sid: -1,
+              history: [
+                { dt: "2026-09-16", health_score: "0.91" },
+                { dt: "16 Sep", health_score: "0.5" },
+              ],
+            },
+          ],
+        },
+      }),
+    });
+    const rows: { where: string; reason: string }[] = [];
+    const signals = await sourceFor(server).collect(NOW, { badRow: (r) => rows.push(r) });
+    expect(rows).toEqual([
+      { where: "health-score results.data[1]", reason: "the row names no sending domain" },
+      { where: "health-score results.data[2].history[1]", reason: expect.stringMatching(/^dt: /) },
+    ]);
+    expect(signals.find((x) => x.subject === "mail.example.com" && x.day === "2026-09-16")).toMatchObject({
+      status: "good",
+      value: 0.91,
+    });
   });
 
   it("stops at once on a refused key", async () => {
