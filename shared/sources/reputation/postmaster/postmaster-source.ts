@@ -222,7 +222,7 @@ export class PostmasterSource implements ReputationSource {
             // messages): Google has no number for the day, the same as leaving the day out.
             signal(q.metric, null, day, {
               ...postmasterNoData(q.metric),
-              detail: `Google sent a row for ${q.metric} on ${day} with no number in it (${JSON.stringify(row.value ?? null)}), which says neither good nor bad.`,
+              detail: `Google sent a row for ${q.metric} on ${day} with no number in it (${row.value === undefined ? "no value" : JSON.stringify(row.value)}), which says neither good nor bad.`,
             });
           } else {
             const shown = row.value?.stringValue ?? null;
