@@ -261,6 +261,8 @@ export const FAMILIES: readonly Family[] = [
       },
     ],
   },
+  // An unreachable platform is nobody's policy, but it is not the sender's or the ESP's fault either: the truth is
+  // the recipient side, and recipient_filter is the only recipient-side verdict.
   {
     name: "outage_microsoft365",
     weight: 1,
