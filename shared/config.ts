@@ -237,7 +237,7 @@ const SendingIp = z.string().transform((text, ctx) => {
   return ip.address;
 });
 
-/** Sender reputation: block lists asked about the sending IPs and domains (reputation-sources.md §1). */
+/** Sender reputation: block lists asked about the sending IPs and domains (see docs/reputation.md). */
 export const ReputationConfigSchema = z.strictObject({
   blocklists: z.array(z.enum(BUILT_IN_BLOCKLISTS)).default([...BUILT_IN_BLOCKLISTS]),
   /** More lists, or lists on your own resolver. */

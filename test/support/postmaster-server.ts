@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 
 /*
- * A local Google OAuth token endpoint and Postmaster Tools API v2 (reputation-sources.md §2.1, §2.3) over real
+ * A local Google OAuth token endpoint and Postmaster Tools API v2 (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2) over real
  * HTTP:
  *   POST /token  (form: grant_type=refresh_token, client_id, client_secret, refresh_token)
  *   POST /v2/domains/{domain}/domainStats:query   (Bearer token; metricDefinitions, timeQuery, pageSize, pageToken)
@@ -347,7 +347,7 @@ function readQuery(body: unknown): Query | string {
   return { definitions, includes, pageSize: pageSize || DEFAULT_PAGE_SIZE, pageToken };
 }
 
-/** The filter grammar of MetricDefinition (§2.3); null when acceptable. */
+/** The filter grammar of MetricDefinition (BaseMetric.StandardMetric's documentation); null when acceptable. */
 function filterProblem(metric: string, filter: string): string | null {
   const bad = `Invalid filter for ${metric}: ${filter || "(empty)"}`;
   switch (metric) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { drain, sendJson } from "./http-helpers.ts";
 
 /*
- * A local SendGrid v3 API for the reputation reads (reputation-sources.md §4.2): GET /v3/user/account
+ * A local SendGrid v3 API for the reputation reads (https://github.com/twilio/sendgrid-oai): GET /v3/user/account
  * ({type, reputation}) and GET /v3/engagementquality/scores?from&to (200 {result: [...]}, or 202 while the
  * scores are not computed). A key other than the configured one gets SendGrid's 401 body. Faults (429 with
  * Retry-After, 5xx, malformed bodies) are queued per path.

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 
 /*
- * A local Microsoft SNDS "Automated Data Access" endpoint (reputation-sources.md §3.2–3.3):
+ * A local Microsoft SNDS "Automated Data Access" endpoint (format: test/fixtures/reputation/snds/README.md):
  *   GET /snds/data.aspx?key=K[&date=MMDDYY]   CSV, no header, CRLF
  *   GET /snds/ipStatus.aspx?key=K             CSV: first IP, last IP, Yes/No, reason
  * An unknown key gets a 404 or, as reported after the 2026 portal migration, a sign-in page served with 200

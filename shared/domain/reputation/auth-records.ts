@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import type { SignalStatus } from "./reputation-signal.ts";
 
 /*
- * Readers of a sending domain's authentication records (reputation-sources.md §5): SPF (RFC 7208), DMARC
+ * Readers of a sending domain's authentication records: SPF (RFC 7208), DMARC
  * (RFC 7489, with the DMARCbis tags t/np/psd), DKIM keys (RFC 6376, 8301, 8463) and the MTA-STS TXT record
  * (RFC 8461). Each judgement says whether the record, as published, can cause sender-side auth failures.
  * Pure: no DNS here; SPF's nested includes come in through a lookup callback.

@@ -1,7 +1,7 @@
 import type { SignalStatus } from "./reputation-signal.ts";
 
 /*
- * How bounce-radar reads the ESPs' own reputation values (reputation-sources.md §4.1–4.3). SES publishes its
+ * How bounce-radar reads the ESPs' own reputation values (SES: https://docs.aws.amazon.com/ses/latest/dg/reputationdashboardmessages.html; SendGrid: https://github.com/twilio/sendgrid-oai; SparkPost: https://www.sparkpost.com/docs/reporting/signals-analytics/). SES publishes its
  * levels; SendGrid and SparkPost publish little, so those cuts are our judgement and the comments say so.
  * Pure: value in, status and one sentence (with the number and the level it was judged against) out.
  */

@@ -1,14 +1,14 @@
 import type { SignalStatus } from "./reputation-signal.ts";
 
 /*
- * How bounce-radar reads Google Postmaster Tools v2 values (reputation-sources.md §2.3–2.5). Only the spam
+ * How bounce-radar reads Google Postmaster Tools v2 values (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2; thresholds: https://support.google.com/mail/answer/81126). Only the spam
  * rate limits are Google's own; the others are our judgement and say so in the comments. Pure.
  */
 
 export const POSTMASTER_AUTH_TYPES = ["spf", "dkim", "dmarc"] as const;
 export type PostmasterAuthType = (typeof POSTMASTER_AUTH_TYPES)[number];
 
-/** The `reject` reasons that point at the sender (§2.5); the others (bad_attachment, other…) are not read. */
+/** The `reject` reasons that point at the sender (MetricDefinition's error_reason values); the others (bad_attachment, other…) are not read. */
 export const POSTMASTER_REJECT_REASONS = [
   "low_ip_reputation",
   "low_domain_reputation",
@@ -25,12 +25,12 @@ export type PostmasterMetric =
   | `delivery_error_rate:${PostmasterRejectReason}`;
 
 export const POSTMASTER_THRESHOLDS = {
-  // Google's sender guidelines: keep below 0.1%, never reach 0.3% (§2.5).
+  // Google's sender guidelines: keep below 0.1%, never reach 0.3% (https://support.google.com/mail/answer/81126).
   spamRate: { warning: 0.001, bad: 0.003 },
-  // Judgement: §2.5 names a DKIM ratio under 0.98 on a signing stream as a regression; under 0.9 a large
+  // Judgement: a DKIM ratio under 0.98 on a signing stream as a regression; under 0.9 a large
   // share of the mail fails authentication, which Gmail rejects outright (5.7.26 / 5.7.27).
   authSuccessRate: { warning: 0.98, bad: 0.9 },
-  // Judgement: any of these reasons is sender-side (§2.5), so even 0.1% of traffic is worth a look and 1%
+  // Judgement: any of these reasons is sender-side, so even 0.1% of traffic is worth a look and 1%
   // is a real rejection wave rather than noise.
   rejectReasonRate: { warning: 0.001, bad: 0.01 },
   // Judgement: the overall rate mixes temp_fail deferrals with rejections, so it only warns; the reasons decide.
@@ -120,7 +120,7 @@ export function judgePostmasterValue(metric: PostmasterMetric, value: number): P
   };
 }
 
-/** A day Google left out: it publishes nothing below its volume floor (§2.4), which says nothing either way. */
+/** A day Google left out: it publishes nothing below its volume floor (statistics only for domains sending to at least 50 users a day: https://developers.google.com/workspace/gmail/postmaster/guides/retrieve-metrics), which says nothing either way. */
 export function postmasterNoData(metric: PostmasterMetric): PostmasterJudgement {
   return {
     status: "no_data",

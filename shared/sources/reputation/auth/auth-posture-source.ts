@@ -28,7 +28,7 @@ const SELECTOR = /^[a-z0-9_](?:[a-z0-9_-]*)(?:\.[a-z0-9_-]+)*$/i;
 const DOMAIN = /^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9])?$/;
 
 /**
- * The sending domains' authentication posture read from DNS now (reputation-sources.md §5): per domain the
+ * The sending domains' authentication posture read from DNS now (RFC 7208, RFC 7489, RFC 6376, RFC 8461): per domain the
  * metrics "spf", "dmarc", "dkim:<selector>" and "mta_sts", as current-state signals (day null). A lookup that
  * fails (timeout, refusal, SERVFAIL) gives that metric `unknown` with the reason; the run throws only when
  * every lookup failed, which means the resolver itself is unreachable.

@@ -7,7 +7,7 @@ import {
 } from "../../../http/provider-http-client.ts";
 
 /*
- * The refresh-token exchange of Google OAuth 2.0 (reputation-sources.md §2.1): Postmaster Tools has no
+ * The refresh-token exchange of Google OAuth 2.0 (https://developers.google.com/identity/protocols/oauth2/web-server#offline): Postmaster Tools has no
  * service accounts, so a user consents once and the stored refresh token buys an access token per run.
  */
 

@@ -27,7 +27,7 @@ import {
 } from "./google-oauth.ts";
 
 /*
- * Google Postmaster Tools API v2 (reputation-sources.md §2.3): per domain, one domainStats:query for the
+ * Google Postmaster Tools API v2 (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2): per domain, one domainStats:query for the
  * daily spam, authentication and delivery-error rates of the last days, then the compliance snapshot.
  * v2 has no domain/IP reputation metric, so none is read.
  */

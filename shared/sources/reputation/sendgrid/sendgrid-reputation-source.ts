@@ -23,7 +23,7 @@ import {
 } from "../reputation-source.ts";
 
 /*
- * SendGrid's own view of the sender (reputation-sources.md §4.2): the account's sender reputation
+ * SendGrid's own view of the sender (OpenAPI: https://github.com/twilio/sendgrid-oai, tsg_user_v3.json and tsg_seq_v3.json): the account's sender reputation
  * (GET /v3/user/account, a 0–100 snapshot) and, per day, the SendGrid Engagement Quality score and its
  * bounce_classification component (GET /v3/engagementquality/scores), which is the share of bounces caused by
  * reputation or spam-like content: the one SendGrid number that separates blocks from invalid addresses.

@@ -17,7 +17,7 @@ import type { ReputationSignal } from "../../../domain/reputation/reputation-sig
 import { PartialCollectError, type ReputationSource } from "../reputation-source.ts";
 
 /*
- * Amazon SES's own view of the sender (reputation-sources.md §4.1), for one region: sesv2 GetAccount (is the
+ * Amazon SES's own view of the sender (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html, https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html), for one region: sesv2 GetAccount (is the
  * account under review or paused?) and the AWS/SES Reputation.BounceRate / Reputation.ComplaintRate CloudWatch
  * metrics, account-wide and per configuration set. All values are current-state snapshots (day null): SES
  * computes its rates over a "representative volume" of recent mail, not over a calendar day.

@@ -1,5 +1,5 @@
 /*
- * Pure parsers for the two SNDS "Automated Data Access" files (reputation-sources.md §3.2). Neither file has a
+ * Pure parsers for the two SNDS "Automated Data Access" files (format: test/fixtures/reputation/snds/README.md). Neither file has a
  * header; rows end in CRLF (LF is accepted too), fields may be quoted ("a, b" and "" inside quotes). A row that
  * cannot be read throws naming its row and column, so a changed format fails loudly instead of becoming
  * "no data".

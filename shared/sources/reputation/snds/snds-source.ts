@@ -21,7 +21,7 @@ import {
 } from "./parse-snds-csv.ts";
 
 /*
- * Microsoft SNDS "Automated Data Access" (reputation-sources.md §3.2–3.3): data.aspx (per IP per day) and
+ * Microsoft SNDS "Automated Data Access" (https://sendersupport.olc.protection.outlook.com/SNDS/FAQ.aspx): data.aspx (per IP per day) and
  * ipStatus.aspx (blocked ranges), both authenticated by a GUID key in the query string. The key is a bearer
  * credential: it is handed to the HTTP client as a secret so every message it builds shows *** instead, and
  * this adapter never puts the URL or a response body into a signal.
@@ -34,7 +34,7 @@ export const SNDS_DEFAULT_DAYS_BACK = 2;
 const MAX_DAYS_BACK = 90;
 
 const DAY_MS = 86_400_000;
-/** Percent thresholds (reputation-sources.md §3.2 verdict feed): bad at or above, warning above. */
+/** Percent thresholds, our judgement (Microsoft publishes none): bad at or above, warning above. */
 const COMPLAINT_BAD_PERCENT = 0.3;
 const COMPLAINT_WARNING_PERCENT = 0.1;
 

@@ -19,7 +19,7 @@ import {
 } from "../reputation-source.ts";
 
 /*
- * SparkPost Signals health score per sending domain per day (reputation-sources.md §4.3). SparkPost publishes
+ * SparkPost Signals health score per sending domain per day (https://www.sparkpost.com/docs/reporting/signals-analytics/). SparkPost publishes
  * no reference for this endpoint: path and shape are what SparkPost's own web app (2web2ui) calls and reads —
  * GET /api/v1/signals/health-score/{facet}?from&to&limit&offset with facet key `sending_domain`, answered
  * {"results": {"total_count", "data": [{sending_domain, sid, history: [{dt, health_score, ...}]}]}} where
