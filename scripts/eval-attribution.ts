@@ -29,6 +29,8 @@ export interface EvalOptions {
   readonly families?: ReadonlySet<string>;
   readonly out: string | null;
   readonly textBank: string;
+  /** Which half of the text bank the scenarios draw from: score (default) or dev (fitting). */
+  readonly texts?: "dev" | "score";
   readonly progress?: (line: string, done: boolean) => void;
 }
 
@@ -93,7 +95,7 @@ async function runAll(scenarios: readonly Scenario[], o: EvalOptions): Promise<S
     new Promise((resolveWorker, reject) => {
       const child: ChildProcess = fork(
         resolve("bin/run-ts.js"),
-        ["scripts/eval/scenario-worker.ts", o.textBank],
+        ["scripts/eval/scenario-worker.ts", o.textBank, o.texts ?? "score"],
         {
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         },

@@ -52,6 +52,8 @@ export interface ReportedIncident {
   /** Sending IPs the analysis blamed through another dimension (a pool, an ESP source); used for matching only. */
   readonly blamedIps?: readonly string[];
   readonly hardBounces: number;
+  /** The features the confidence model weighed (the report's attribution.features), for fitting it. */
+  readonly features?: Readonly<Record<string, number>>;
 }
 
 export interface MatchedIncident extends ReportedIncident {

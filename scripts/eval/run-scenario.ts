@@ -146,6 +146,7 @@ export async function runScenario(
         ...(i.attribution
           ? {
               attribution: [i.attribution.basis, dimension, named.join(",")].filter((x) => x).join(" "),
+              features: i.attribution.features,
             }
           : {}),
         hardBounces: i.metrics.hardBounces,

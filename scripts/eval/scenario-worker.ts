@@ -8,7 +8,9 @@ import { DEFAULT_BANK, loadTextBank, TextPicker } from "./attribution-texts.ts";
 import { runScenario } from "./run-scenario.ts";
 import type { Scenario } from "./scenario-catalogue.ts";
 
-const picker = new TextPicker(loadTextBank(process.argv[2] ?? DEFAULT_BANK), "score");
+// The scoring half by default; the fit of the confidence model (scripts/fit-confidence.ts) asks for the dev half.
+const split = process.argv[3] === "dev" ? "dev" : "score";
+const picker = new TextPicker(loadTextBank(process.argv[2] ?? DEFAULT_BANK), split);
 const send = (message: unknown): void => {
   process.send?.(message);
 };

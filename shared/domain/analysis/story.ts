@@ -66,6 +66,16 @@ const NEUTRAL: ReadonlySet<Category | "unknown"> = new Set([
   "unknown",
 ]);
 const EXISTING_SHARE = 0.5;
+/** A "user unknown" cluster smaller than this is list decay. */
+const MIN_CLUSTER_BOUNCES = 5;
+/** A consumer provider carrying this share of the consumer refusals, alone, is that provider's outage. */
+const PROVIDER_OUTAGE_SHARE = 0.9;
+/** Wording that blames the sender whoever says it. */
+const SENDER_WORDING: ReadonlySet<Category> = new Set([
+  "reputation_block",
+  "auth_failure",
+  "spam_or_content_block",
+]);
 /** Sender elements must be this much worse than the rest of their dimension (ratio of actual/forecast). */
 const CONCENTRATION = 3;
 /** A sender cause reaches at least this many recipient groups. */
@@ -99,6 +109,11 @@ export function tellStory(
     const { localisation, attempts } = found;
     const events = attempts.filter((a) => a.hard && !claimed.has(a.event)).map((a) => a.event);
     if (events.length < thresholds.minHardBounces) break;
+    // Mostly "user unknown" and mailbox trouble on one stream is list decay it happens to carry, not a block.
+    const telling = events.filter(
+      (e) => !NEUTRAL.has(category(e)) || (e.smtp?.code == null && !e.smtp?.text),
+    ).length;
+    if (telling < 0.5 * events.length) break;
     for (const e of events) claimed.add(e);
     drafts.push({
       verdict: localisedVerdict(localisation.dimension, events),
@@ -146,12 +161,40 @@ export function tellStory(
 
   const senderDrafts = () => drafts.filter((d) => d.side === "sender");
   const onsetOf = (events: readonly NormalizedEvent[]) => dominantOnset(events, category);
+  const sameOnset = (host: IncidentDraft, onset: string, attempts: readonly Attempt[]) =>
+    sameOnsetAs(onsetOf(host.events), onset, attempts);
 
-  // ── consumer providers: the control group, never a recipient filter ──
+  // ── consumer providers: the control group; their refusals are the sender's, unless one provider is down ──
   const consumerBlocks = c.hardEvents.filter(
     (e) => e.consumer && !claimed.has(e) && !NEUTRAL.has(category(e)),
   );
-  if (consumerBlocks.length >= thresholds.minHardBounces && (consumerSpike || senderDrafts().length > 0)) {
+  const providers = tallyOf(consumerBlocks.map(groupOf));
+  const [busiest, busiestCount] = [...providers].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+  const topConsumer = topCategory(consumerBlocks, category);
+  // One provider failing alone, on every sending IP alike, with no sender-side wording: that provider is down
+  // (timeouts, unreachable MX hosts), and no other provider or organisation sees anything.
+  const oneProviderDown =
+    senderDrafts().length === 0 &&
+    busiestCount >= PROVIDER_OUTAGE_SHARE * consumerBlocks.length &&
+    !SENDER_WORDING.has(topConsumer as Category) &&
+    ipMixDivergence(c.attempts.filter((a) => a.coordinates.gateway === busiest)) < 0.1;
+  if (consumerBlocks.length >= thresholds.minHardBounces && oneProviderDown) {
+    for (const e of consumerBlocks) claimed.add(e);
+    drafts.push({
+      verdict: "recipient_filter",
+      side: "recipient",
+      basis: "recipient_cluster",
+      events: consumerBlocks,
+      localisation: null,
+      absorbed: [],
+      unitTest: c.consumerTest,
+      ipMixDivergence: ipMixDivergence(c.attempts.filter((a) => a.coordinates.gateway === busiest)),
+      breadth: 1,
+    });
+  } else if (
+    consumerBlocks.length >= thresholds.minHardBounces &&
+    (consumerSpike || senderDrafts().length > 0)
+  ) {
     const host = closestSender(senderDrafts(), onsetOf(consumerBlocks), onsetOf);
     for (const e of consumerBlocks) claimed.add(e);
     if (host) absorb(host, consumerBlocks);
@@ -186,10 +229,10 @@ export function tellStory(
     const onset = onsetOf(events);
     const host = closestSender(senderDrafts(), onset, onsetOf);
     const sameStory =
-      host !== null &&
-      Math.abs(Date.parse(onsetOf(host.events)) - Date.parse(onset)) <= HOUR &&
-      sharesFootprint(events, host.events);
-    if (host && !standsAlone && (sameStory || consumerSpike)) {
+      host !== null && sameOnset(host, onset, clusterAttempts) && sharesFootprint(events, host.events);
+    // Same onset and footprint as a sender incident: part of its story. A broken control group alone is not
+    // enough (a recipient change can happen on the day of a sender problem); it lowers the confidence instead.
+    if (host && !standsAlone && sameStory) {
       for (const e of events) claimed.add(e);
       absorb(host, events);
       continue;
@@ -197,7 +240,13 @@ export function tellStory(
     for (const e of events) claimed.add(e);
     const policy = 1 - invalid;
     const concentrated = concentratedOnSomeIps(clusterAttempts);
-    let verdict: Verdict = existing >= EXISTING_SHARE || policy >= 0.5 ? "recipient_filter" : "list_decay";
+    // Departed contacts at a few small organisations ("user unknown", a bounce or two each) are list decay,
+    // however recently they received mail: a directory or policy change shows as several per organisation.
+    const perOrg = tallyOf(events.map((e) => e.organisation));
+    const mostAtOneOrg = Math.max(...perOrg.values());
+    const decayLike = invalid >= 0.5 && (events.length < MIN_CLUSTER_BOUNCES || mostAtOneOrg < 3);
+    let verdict: Verdict =
+      !decayLike && (existing >= EXISTING_SHARE || policy >= 0.5) ? "recipient_filter" : "list_decay";
     let side: Side = verdict === "recipient_filter" ? "recipient" : "neutral";
     // A gateway refusing some of the sender's IPs and not the others judges those IPs: sender reputation.
     if (concentrated && invalid < 0.5) {
@@ -217,6 +266,24 @@ export function tellStory(
     });
   }
   return drafts;
+}
+
+/**
+ * Whether a cluster began with the sender incident: within the hour, or at the first mail its organisations got
+ * after the sender incident began (sparse traffic reaches a small cluster hours later; no delivery in between).
+ */
+function sameOnsetAs(
+  senderOnset: string,
+  clusterOnset: string,
+  clusterAttempts: readonly { readonly event: NormalizedEvent; readonly hard: boolean }[],
+): boolean {
+  const gap = Date.parse(clusterOnset) - Date.parse(senderOnset);
+  if (Math.abs(gap) <= HOUR) return true;
+  if (gap < 0) return false;
+  const between = clusterAttempts.filter(
+    (a) => !a.hard && a.event.occurredAt >= senderOnset && a.event.occurredAt < clusterOnset,
+  ).length;
+  return between <= 2;
 }
 
 /** Adds a cluster's bounces and organisations to a sender incident's story. */
