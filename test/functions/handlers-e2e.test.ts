@@ -1,4 +1,3 @@
-import { generateKeyPairSync, sign } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +22,7 @@ import {
   startSesReputationServer,
 } from "../support/ses-reputation-server.ts";
 import { type SnsServer, startSnsServer } from "../support/sns-server.ts";
+import { webhookKeys, webhookRequest } from "../support/webhook-request.ts";
 
 /*
  * The deployable artefacts, end to end: the stack is synthesized with bundling (the local esbuild, as `cdk
@@ -40,30 +40,8 @@ const SECRET_NAME = "bounce-radar/mailgun-e2e";
 const LISTED_IP = "198.51.100.10";
 const API_KEY = "key-e2e-0123456789abcdef";
 
-// SendGrid's Signed Event Webhook: a P-256 key pair, the public half configured (base64 DER, as SendGrid shows it).
-const WEBHOOK_KEYS = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey.export({ type: "spki", format: "der" }).toString("base64");
-
-/** A function-URL request (payload 2.0) carrying a webhook batch, signed unless told otherwise. */
-function webhookRequest(body: string, signed = true): unknown {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = sign("sha256", Buffer.from(timestamp + body), WEBHOOK_KEYS.privateKey).toString("base64");
-  return {
-    version: "2.0",
-    headers: {
-      "content-type": "application/json",
-      ...(signed
-        ? {
-            "x-twilio-email-event-webhook-signature": signature,
-            "x-twilio-email-event-webhook-timestamp": timestamp,
-          }
-        : {}),
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: "POST" } },
-  };
-}
+const WEBHOOK_KEYS = webhookKeys();
+const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey;
 
 describe("the bundled Lambda handlers, end to end", () => {
   let history: History;
@@ -226,12 +204,12 @@ describe("the bundled Lambda handlers, end to end", () => {
         ip: "198.51.100.20",
       },
     ]);
-    const unsigned = await invoke("sendgrid-webhook", webhookRequest(batch, false));
+    const unsigned = await invoke("sendgrid-webhook", webhookRequest(batch, WEBHOOK_KEYS.privateKey, false));
     expect(unsigned.code, unsigned.stderr).toBe(0);
     expect((unsigned.result as { statusCode: number }).statusCode).toBe(401);
     expect(await keysUnder("raw/sendgrid/")).toEqual([]);
     for (let delivery = 0; delivery < 2; delivery++) {
-      const hook = await invoke("sendgrid-webhook", webhookRequest(batch));
+      const hook = await invoke("sendgrid-webhook", webhookRequest(batch, WEBHOOK_KEYS.privateKey));
       expect(hook.code, hook.stderr).toBe(0);
       expect((hook.result as { statusCode: number }).statusCode).toBe(204);
     }

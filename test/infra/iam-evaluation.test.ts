@@ -1,4 +1,3 @@
-import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config.ts";
 import { generateHistory, type History, SENDER_DOMAIN } from "../../shared/simulation/b2b-history.ts";
@@ -20,6 +19,7 @@ import { type SnsServer, startSnsServer } from "../support/sns-server.ts";
 import { type SparkpostApiServer, startSparkpostApiServer } from "../support/sparkpost-api-server.ts";
 import { type SqsServer, startSqsServer } from "../support/sqs-server.ts";
 import { type Decision, evaluate } from "../support/stack-policies.ts";
+import { webhookKeys, webhookRequest } from "../support/webhook-request.ts";
 
 /*
  * What the deployed stack really allows. Every function's bundle runs its real code paths — ingest of every
@@ -42,24 +42,8 @@ const SECRETS = {
   sparkpost: ["bounce-radar/sparkpost", "sp-iam-key"],
   snds: ["bounce-radar/snds", "snds-iam-key"],
 } as const;
-const WEBHOOK_KEYS = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey.export({ type: "spki", format: "der" }).toString("base64");
-
-function webhookRequest(body: string): unknown {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = sign("sha256", Buffer.from(timestamp + body), WEBHOOK_KEYS.privateKey).toString("base64");
-  return {
-    version: "2.0",
-    headers: {
-      "content-type": "application/json",
-      "x-twilio-email-event-webhook-signature": signature,
-      "x-twilio-email-event-webhook-timestamp": timestamp,
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: "POST" } },
-  };
-}
+const WEBHOOK_KEYS = webhookKeys();
+const WEBHOOK_PUBLIC_KEY = WEBHOOK_KEYS.publicKey;
 
 describe("every AWS call each bundled function makes, against its synthesized role", () => {
   let history: History;
@@ -235,8 +219,8 @@ describe("every AWS call each bundled function makes, against its synthesized ro
         ip: "198.51.100.20",
       },
     ];
-    await run("sendgrid-webhook", webhookRequest(JSON.stringify(events)));
-    await run("sendgrid-webhook", webhookRequest(JSON.stringify(events, null, 1)));
+    await run("sendgrid-webhook", webhookRequest(JSON.stringify(events), WEBHOOK_KEYS.privateKey));
+    await run("sendgrid-webhook", webhookRequest(JSON.stringify(events, null, 1), WEBHOOK_KEYS.privateKey));
     await run("ingest-events", stack.schedulerEvent("ingest-events", new Date()));
     await run("ingest-events", stack.schedulerEvent("ingest-events", new Date()));
     await run("ingest-reputation", stack.schedulerEvent("ingest-reputation", new Date()));
