@@ -38,6 +38,7 @@ const USAGE = `usage: npm run eval:attribution -- [--seed N] [--scenarios N] [--
   --seed N        base seed of the randomized scenarios (default ${DEFAULT_SEED}; same seed, same scenarios)
   --scenarios N   how many scenarios (default ${DEFAULT_SCENARIOS}; a full cycle of families is ${SCHEDULE.length})
   --jobs N        worker processes (default: min(2, CPUs))
+  --texts dev|score  which half of the text bank (default score; dev is what fit:confidence uses)
   --family NAME   only this scenario family (repeatable); families: ${FAMILIES.map((f) => f.name).join(", ")}
   --out FILE      where to write the results (default eval/attribution-results.json; - for none)`;
 
@@ -45,6 +46,7 @@ export function parseArgs(argv: readonly string[]): EvalOptions | string {
   let seed = DEFAULT_SEED;
   let scenarios = DEFAULT_SCENARIOS;
   let jobs = Math.max(1, Math.min(2, availableParallelism()));
+  let texts: "dev" | "score" = "score";
   let out: string | null = resolve("eval/attribution-results.json");
   const families = new Set<string>();
   const int = (v: string | undefined, name: string, min: number): number => {
@@ -61,7 +63,10 @@ export function parseArgs(argv: readonly string[]): EvalOptions | string {
       if (a === "--seed") seed = int(v, a, 0);
       else if (a === "--scenarios") scenarios = int(v, a, 1);
       else if (a === "--jobs") jobs = int(v, a, 1);
-      else if (a === "--out") out = v === "-" ? null : resolve(v ?? "");
+      else if (a === "--texts") {
+        if (v !== "dev" && v !== "score") throw new Error("--texts wants dev or score");
+        texts = v;
+      } else if (a === "--out") out = v === "-" ? null : resolve(v ?? "");
       else if (a === "--family") {
         if (!FAMILIES.some((f) => f.name === v)) throw new Error(`unknown family ${v ?? "(none)"}`);
         families.add(v as string);
@@ -71,7 +76,15 @@ export function parseArgs(argv: readonly string[]): EvalOptions | string {
   } catch (e) {
     return `${e instanceof Error ? e.message : String(e)}\n${USAGE}`;
   }
-  return { seed, scenarios, jobs, out, textBank: DEFAULT_BANK, ...(families.size > 0 ? { families } : {}) };
+  return {
+    seed,
+    scenarios,
+    jobs,
+    out,
+    texts,
+    textBank: DEFAULT_BANK,
+    ...(families.size > 0 ? { families } : {}),
+  };
 }
 
 /** Runs scenarios on `jobs` worker processes; results in scenario order. */

@@ -168,7 +168,9 @@ export function tellStory(
   const consumerBlocks = c.hardEvents.filter(
     (e) => e.consumer && !claimed.has(e) && !NEUTRAL.has(category(e)),
   );
-  const providers = tallyOf(consumerBlocks.map(groupOf));
+  // A provider by its mail platform (hotmail.com and outlook.com are one Outlook.com).
+  const providerOf = (e: NormalizedEvent) => gatewayOf(e.organisation);
+  const providers = tallyOf(consumerBlocks.map(providerOf));
   const [busiest, busiestCount] = [...providers].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
   const topConsumer = topCategory(consumerBlocks, category);
   // One provider failing alone, on every sending IP alike, with no sender-side wording: that provider is down
@@ -177,7 +179,7 @@ export function tellStory(
     senderDrafts().length === 0 &&
     busiestCount >= PROVIDER_OUTAGE_SHARE * consumerBlocks.length &&
     !SENDER_WORDING.has(topConsumer as Category) &&
-    ipMixDivergence(c.attempts.filter((a) => a.coordinates.gateway === busiest)) < 0.1;
+    ipMixDivergence(c.attempts.filter((a) => a.event.consumer && providerOf(a.event) === busiest)) < 0.1;
   if (consumerBlocks.length >= thresholds.minHardBounces && oneProviderDown) {
     for (const e of consumerBlocks) claimed.add(e);
     drafts.push({
@@ -188,7 +190,9 @@ export function tellStory(
       localisation: null,
       absorbed: [],
       unitTest: c.consumerTest,
-      ipMixDivergence: ipMixDivergence(c.attempts.filter((a) => a.coordinates.gateway === busiest)),
+      ipMixDivergence: ipMixDivergence(
+        c.attempts.filter((a) => a.event.consumer && providerOf(a.event) === busiest),
+      ),
       breadth: 1,
     });
   } else if (
