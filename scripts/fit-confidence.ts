@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     if (r.error) continue;
     for (const i of r.reported) {
       if (!i.features || i.verdict === "unknown") continue;
-      const x = [1, ...FEATURE_NAMES.map((f) => i.features?.[f] ?? 0)];
+      // Reputation is a stated prior (REPUTATION_LOG_ODDS), not fitted: the suite has no reputation data.
+      const x = [1, ...FEATURE_NAMES.map((f) => (f === "reputation" ? 0 : (i.features?.[f] ?? 0)))];
       groups[i.side === "sender" ? "sender" : "recipient"].push({ x, y: isRight(i, r.injected) ? 1 : 0 });
     }
   }

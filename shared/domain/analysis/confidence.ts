@@ -88,13 +88,24 @@ export function featuresOf(
   };
 }
 
-/** P(verdict right) under the fitted model, rounded to two decimals and kept inside [0.01, 0.99]. */
-export function confidenceOf(features: ConfidenceFeatures, side: Side): number {
+/**
+ * Reputation evidence's weight in log-odds per unit of `reputation` (±0.05 to ±0.1 per finding). A stated prior,
+ * not fitted: the simulated suite has no reputation data, so the fit cannot learn it.
+ */
+export const REPUTATION_LOG_ODDS = 5;
+
+/** P(verdict right) under the fitted model plus the reputation prior, unrounded. */
+export function probabilityOf(features: ConfidenceFeatures, side: Side): number {
   const model = side === "sender" ? CONFIDENCE_MODEL.sender : CONFIDENCE_MODEL.recipient;
-  let z = model.intercept;
-  for (const name of FEATURE_NAMES) z += (model.weights[name] ?? 0) * features[name];
-  const p = 1 / (1 + Math.exp(-z));
-  return Math.round(Math.min(0.99, Math.max(0.01, p)) * 100) / 100;
+  let z = model.intercept + REPUTATION_LOG_ODDS * features.reputation;
+  for (const name of FEATURE_NAMES)
+    if (name !== "reputation") z += (model.weights[name] ?? 0) * features[name];
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** The incident's confidence: the probability rounded to two decimals and kept inside [0.01, 0.99]. */
+export function confidenceOf(features: ConfidenceFeatures, side: Side): number {
+  return Math.round(Math.min(0.99, Math.max(0.01, probabilityOf(features, side))) * 100) / 100;
 }
 
 /** Whether a bounce's wording points to the side the incident is on. */

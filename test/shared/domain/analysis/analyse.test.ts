@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { analyse, type BaselineRow } from "../../../../shared/domain/analysis/analyse.ts";
+import { type ConfidenceFeatures, probabilityOf } from "../../../../shared/domain/analysis/confidence.ts";
 import type { NormalizedEvent } from "../../../../shared/domain/events/normalized-event.ts";
-import { ReportSchema } from "../../../../shared/domain/report/report-schema.ts";
+import { type Incident, ReportSchema } from "../../../../shared/domain/report/report-schema.ts";
 import type { ReputationSignal } from "../../../../shared/domain/reputation/reputation-signal.ts";
 import { completeEvent } from "../../../../shared/pipeline/ingest/complete-event.ts";
 
@@ -202,6 +203,13 @@ describe("analyse: attribution", () => {
   });
 });
 
+/** An incident's unrounded probability, from the features it reports. */
+function probability(incident: Incident | undefined): number {
+  const f = incident?.attribution?.features;
+  if (!incident || !f) throw new Error("no incident with attribution features");
+  return probabilityOf(f as unknown as ConfidenceFeatures, incident.side);
+}
+
 describe("analyse: reputation values beyond the block lists", () => {
   const MIMECAST_TEXT =
     "550 Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550";
@@ -247,7 +255,9 @@ describe("analyse: reputation values beyond the block lists", () => {
     const cited = withSteady?.evidence.find((e) => e.signal === "reputation")?.detail ?? "";
     expect(cited).toMatch(/^4 reputation value\(s\) steady and healthy/);
     expect(cited).toContain("spam rate 0.04%");
-    expect(withSteady?.confidence ?? 0).toBeGreaterThan(without?.confidence ?? 1);
+    // Compared before rounding and the 0.99 cap: an already near-certain verdict still gains.
+    expect(probability(withSteady)).toBeGreaterThan(probability(without));
+    expect(withSteady?.attribution?.features.reputation).toBeGreaterThan(0);
   });
 
   it("cites a drop on the sending IP behind a sender-side spike, with the value before it", () => {
@@ -275,6 +285,7 @@ describe("analyse: reputation values beyond the block lists", () => {
     const dropped = run(mimecast(), () => false, drop).incidents.find((i) =>
       i.scope.gateways.includes("mimecast"),
     );
-    expect(dropped?.confidence ?? 1).toBeLessThan(plain?.confidence ?? 0);
+    expect(probability(dropped)).toBeLessThan(probability(plain));
+    expect(dropped?.attribution?.features.reputation).toBeLessThan(0);
   });
 });
