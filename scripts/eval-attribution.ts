@@ -15,6 +15,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { VerdictSchema } from "../shared/domain/report/report-schema.ts";
 import { computeMetrics, type Metrics, type ScenarioResult } from "./eval/attribution-metrics.ts";
 import { DEFAULT_BANK, loadTextBank } from "./eval/attribution-texts.ts";
 import { buildScenario, FAMILIES, SCHEDULE, type Scenario } from "./eval/scenario-catalogue.ts";
@@ -143,16 +144,7 @@ async function runAll(scenarios: readonly Scenario[], o: EvalOptions): Promise<S
 
 const pct = (x: number | null, digits = 1): string => (x === null ? "n/a" : `${(100 * x).toFixed(digits)}%`);
 const num = (x: number | null, digits = 3): string => (x === null ? "n/a" : x.toFixed(digits));
-const VERDICT_COLUMNS = [
-  "recipient_filter",
-  "sender_reputation",
-  "sender_authentication",
-  "content_block",
-  "esp_fault",
-  "list_decay",
-  "unknown",
-  "missed",
-];
+const VERDICT_COLUMNS = [...VerdictSchema.options, "missed"];
 const SHORT: Record<string, string> = {
   recipient_filter: "recip_filter",
   sender_reputation: "reputation",

@@ -15,7 +15,6 @@ import { benjaminiHochberg, betaBinomialUpperTail } from "./spike-statistics.ts"
 export type Dimension = "sendingIp" | "ipPool" | "source" | "campaign" | "gateway" | "organisation";
 
 export const SENDER_DIMENSIONS: readonly Dimension[] = ["sendingIp", "ipPool", "source", "campaign"];
-export const RECIPIENT_DIMENSIONS: readonly Dimension[] = ["gateway", "organisation"];
 
 /** One attempt in the window: its coordinates, whether it hard-bounced, and its forecast probability. */
 export interface ScoredAttempt {
@@ -133,18 +132,6 @@ export function localiseDimension(
       expected: sum(rest.map((s) => s.expected)),
     },
   };
-}
-
-/** Every dimension that explains the excess, by surprise (the most telling first). */
-export function localise(
-  attempts: readonly ScoredAttempt[],
-  dimensions: readonly Dimension[],
-  options: LocaliseOptions = DEFAULT_LOCALISE,
-): Localisation[] {
-  return dimensions
-    .map((d) => localiseDimension(d, elementStats(attempts, d), options))
-    .filter((l): l is Localisation => l !== null)
-    .sort((x, y) => y.surprise - x.surprise);
 }
 
 /**
