@@ -9,6 +9,7 @@ import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } f
 import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
 import { runSample } from "./commands/sample.ts";
 import { suppressionsCommand, terminalConfirm } from "./commands/suppressions.ts";
+import { LEASE_HELD_EXIT, LeaseHeldError, parseWait } from "./lib/job-lease.ts";
 
 // A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -30,6 +31,19 @@ const stdoutLine = (line: string): void => {
 const stderrLine = (line: string): void => {
   process.stderr.write(`${printable(line)}\n`);
 };
+
+/** --wait DURATION → milliseconds. */
+function waitOption(value: string | undefined): number {
+  const ms = parseWait(value);
+  if (!Number.isFinite(ms)) throw new UsageError(`--wait ${value}: a duration like 30s, 10m or 1h`);
+  return ms;
+}
+
+const WAIT_HELP =
+  "if another run of this job holds the data folder, wait for it up to this long (30s, 10m, 1h)";
+const LEASE_HELP = `One run at a time: it holds the folder's lease (state/leases/{job}.json, the same one the scheduled
+Lambdas take) while it works. When another run holds it, this run does nothing and exits ${LEASE_HELD_EXIT}, naming
+the holder and until when it holds, unless --wait lets it wait. A run that died on this host frees it at once.`;
 
 const program = new Command()
   .name("bounce-radar")
@@ -126,6 +140,7 @@ program
     new Option("--source <provider>", "the export's provider").choices(IMPORT_SOURCES).makeOptionMandatory(),
   )
   .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
+  .option("--wait <duration>", WAIT_HELP)
   .argument("<file...>", "export files (plain or gzip): see the formats below")
   .addHelpText(
     "after",
@@ -139,10 +154,13 @@ Formats, by --source:
 
 Each file is one batch named by its content hash: importing the same file again adds no events.
 Records that cannot be parsed or validated go to quarantine/ with their line and reason, and are counted.
-Exit status: 0 when everything readable was stored, 2 for bad usage or an unreadable file.`,
+${LEASE_HELP} Imports and ingest runs share the ingest-events lease.
+
+Exit status: 0 when everything readable was stored, 2 for bad usage or an unreadable file, ${LEASE_HELD_EXIT} when
+another ingest or import holds the folder.`,
   )
-  .action(async (files: string[], opts: { source: ImportSource; data: string }) => {
-    const summary = await importFiles(opts.source, opts.data, files, stderrLine);
+  .action(async (files: string[], opts: { source: ImportSource; data: string; wait?: string }) => {
+    const summary = await importFiles(opts.source, opts.data, files, stderrLine, waitOption(opts.wait));
     stdoutLine(formatImportSummary(summary, opts.data));
     if (summary.unreadable > 0) process.exitCode = 2;
   });
@@ -152,16 +170,23 @@ program
   .description("one scheduled ingest run: fetch every configured source into the data folder")
   .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
   .option("--config <file>", "configuration file (JSON); default ./bounce-radar.json")
+  .option("--wait <duration>", WAIT_HELP)
   .addHelpText(
     "after",
     `
 Secrets are read from environment variables (BOUNCE_RADAR_SECRET_<NAME>) or the secretsFile named in the
 config; the log says which one was used. A source that fails leaves its cursor at the last written batch
-and the run goes on with the others; the exit status is then 1.`,
+and the run goes on with the others; the exit status is then 1.
+
+${LEASE_HELP} Imports and ingest runs share the ingest-events lease.
+
+Exit status: 0 ok, 1 a source failed, 2 bad usage or configuration, ${LEASE_HELD_EXIT} another ingest or import holds
+the folder.`,
   )
-  .action(async (opts: { data: string; config?: string }) => {
+  .action(async (opts: { data: string; config?: string; wait?: string }) => {
+    const waitMs = waitOption(opts.wait);
     const config = await loadCliConfig(opts.config);
-    const results = await ingestCommand(opts.data, config, stderrLine);
+    const results = await ingestCommand(opts.data, config, stderrLine, waitMs);
     for (const line of formatIngestSummary(results)) stdoutLine(line);
     if (results.some((r) => r.error)) process.exitCode = 1;
   });
@@ -179,11 +204,22 @@ program
   .option("--dns-server <host:port>", "DNS server for MX lookups (default: the system's)")
   .option("--json", "print only the report JSON on stdout (logs go to stderr)")
   .option("--no-mask", "show full recipient addresses in the report (masked by default)")
+  .option("--alerts", "run the alert lifecycle even for a backfill or an ad-hoc --window/--baseline")
   .option("--no-alerts", "do not run the alert lifecycle (state/alerts.json) or print notifications")
+  .option("--wait <duration>", WAIT_HELP)
   .addHelpText(
     "after",
     `
-Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 for bad usage.`,
+Alerts come only from the live window. A live run uses the configured window and baseline (24h and 28d unless
+the config says otherwise) and ends no earlier than the last live run (state/alerts.json keeps that edge);
+it sends what the alert lifecycle calls for and updates state/alerts.json. Any other run — a backfill (--at
+before the last live run) or an ad-hoc --window or --baseline — writes its report but neither reads nor
+changes the alert state and sends nothing, unless --alerts asks for it. --no-alerts never alerts.
+
+${LEASE_HELP}
+
+Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 for bad usage, ${LEASE_HELD_EXIT} when
+another analyze holds the folder.`,
   )
   .action(
     async (opts: {
@@ -195,14 +231,16 @@ Exit status: 0 when the report was written (whatever it found), 1 on failure, 2 
       json?: boolean;
       config?: string;
       mask: boolean;
-      alerts: boolean;
+      alerts?: boolean;
+      wait?: string;
     }) => {
+      const waitMs = waitOption(opts.wait);
       const config = opts.config ? await loadConfigFile(opts.config) : undefined;
       revealAddresses = !opts.mask || config?.masking.recipients === false;
-      const { config: _file, ...flags } = opts;
+      const { config: _file, wait: _wait, ...flags } = opts;
       const out = opts.json ? stderrLine : stdoutLine;
       const run = await analyzeCommand(
-        { ...flags, ...(config ? { config } : {}), alertOutput: out },
+        { ...flags, ...(config ? { config } : {}), alertOutput: out, waitMs },
         stderrLine,
       );
       if (opts.json) stdoutLine(safeJson(run.report, 2));
@@ -279,6 +317,10 @@ Exit status: 0 listed or applied, 1 when an ESP call failed, 2 for bad usage or 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  if (e instanceof LeaseHeldError) {
+    stderrLine(`bounce-radar: ${e.message}`);
+    process.exit(LEASE_HELD_EXIT);
+  }
   if (e instanceof ConfigError || e instanceof UsageError || e instanceof IncidentNotFoundError) {
     stderrLine(`bounce-radar: ${e.message}`);
     process.exit(2);

@@ -128,7 +128,9 @@ export class BounceRadarStack extends Stack {
     const ingestRole = this.ingestEvents.role;
     // Each role exactly what its code does (test/infra/iam-evaluation.test.ts runs every function's bundle and
     // evaluates each S3 call against these statements). Deletes: a batch with no bad records clears its
-    // quarantine object, a partition left with only duplicates clears its events object.
+    // quarantine object, a partition left with only duplicates clears its events object. Leases are broken
+    // with a put conditional on the ETag read and released with a conditional delete (If-Match), which S3
+    // allows with GetObject and DeleteObject on the key.
     grant(
       ingestRole,
       ["s3:GetObject", "s3:PutObject"],
@@ -185,6 +187,7 @@ export class BounceRadarStack extends Stack {
         "aggregates/*",
         "reports/*",
         keys.alerts(),
+        keys.alertsDamaged(),
         keys.alertsLease(),
         keys.jobLease("analyze"),
         "state/mx/*",

@@ -7,6 +7,7 @@ import type { Report } from "../../shared/domain/report/report-schema.ts";
 import { ConsoleNotifier } from "../../shared/notify/notifier.ts";
 import { type AlertRunResult, runAlerts } from "../../shared/pipeline/alerts/run-alerts.ts";
 import { type AnalysisRun, runAnalysis } from "../../shared/pipeline/analyze/run-analysis.ts";
+import { withJobLease } from "../lib/job-lease.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
 export class UsageError extends Error {}
@@ -38,14 +39,30 @@ export interface AnalyzeCliOptions {
   readonly dnsServer?: string;
   readonly mask: boolean;
   readonly config?: Config;
-  /** Run the alert lifecycle and print notifications with the console notifier. */
-  readonly alerts: boolean;
+  /**
+   * The alert lifecycle (state/alerts.json, notifications through the console notifier): undefined runs it
+   * for a live run only (the configured window and baseline, ending no earlier than the last live run's);
+   * true runs it for any window (--alerts); false never (--no-alerts).
+   */
+  readonly alerts?: boolean;
+  /** How long to wait for another analyze run on the folder to finish (--wait); 0 gives up at once. */
+  readonly waitMs?: number;
   /** Where console notifications go (stderr when stdout carries --json). */
   readonly alertOutput: (text: string) => void;
 }
 
 export interface AnalyzeCliResult extends AnalysisRun {
   readonly alerts: AlertRunResult | null;
+}
+
+/** Windows other than the configured ones are ad hoc: their reports never alert unless --alerts. */
+function adHocReason(opts: AnalyzeCliOptions, windowHours: number, baselineDays: number): string | null {
+  const analysis = opts.config?.analysis;
+  if (windowHours !== (analysis?.windowHours ?? 24))
+    return `an ad-hoc --window (${opts.window}); pass --alerts to alert from it`;
+  if (baselineDays !== (analysis?.baselineDays ?? 28))
+    return `an ad-hoc --baseline (${opts.baseline}); pass --alerts to alert from it`;
+  return null;
 }
 
 export async function analyzeCommand(
@@ -68,35 +85,39 @@ export async function analyzeCommand(
       ? configured.map(parseDnsServer)
       : undefined;
   const store = await openDataFolder(opts.data);
-  const gateways = new GatewayLookup(
-    new NodeMxResolver({ ...(servers ? { servers } : {}), timeoutMs: analysis?.dnsTimeoutMs ?? 2000 }),
-    store,
-    {
-      now: () => new Date(),
-    },
-  );
-  await gateways.load();
-  const run = await runAnalysis(
-    {
-      at,
-      windowHours,
-      baselineDays,
-      maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true),
-      ...(analysis?.thresholds ? { thresholds: analysis.thresholds } : {}),
-    },
-    { store, gateways, now: () => new Date(), log },
-  );
-  const alerts = opts.alerts
-    ? await runAlerts(run.report, {
-        store,
-        notifier: new ConsoleNotifier(opts.alertOutput),
-        policy: opts.config?.alerts ?? AlertPolicySchema.parse({}),
+  const adHoc = adHocReason(opts, windowHours, baselineDays);
+  return withJobLease(store, "analyze", { command: "analyze", waitMs: opts.waitMs ?? 0, log }, async () => {
+    const gateways = new GatewayLookup(
+      new NodeMxResolver({ ...(servers ? { servers } : {}), timeoutMs: analysis?.dnsTimeoutMs ?? 2000 }),
+      store,
+      {
         now: () => new Date(),
-        log,
-        reportUri: join(resolve(opts.data), run.keys[0] ?? ""),
-      })
-    : null;
-  return { ...run, alerts };
+      },
+    );
+    await gateways.load();
+    const run = await runAnalysis(
+      {
+        at,
+        windowHours,
+        baselineDays,
+        maskRecipients: opts.mask && (opts.config?.masking.recipients ?? true),
+        ...(analysis?.thresholds ? { thresholds: analysis.thresholds } : {}),
+      },
+      { store, gateways, now: () => new Date(), log },
+    );
+    if (opts.alerts === false) return { ...run, alerts: null };
+    if (adHoc && opts.alerts !== true) return { ...run, alerts: { sent: [], failed: [], skipped: adHoc } };
+    const alerts = await runAlerts(run.report, {
+      store,
+      notifier: new ConsoleNotifier(opts.alertOutput),
+      policy: opts.config?.alerts ?? AlertPolicySchema.parse({}),
+      now: () => new Date(),
+      log,
+      reportUri: join(resolve(opts.data), run.keys[0] ?? ""),
+      evenIfBehindLiveEdge: opts.alerts === true,
+    });
+    return { ...run, alerts };
+  });
 }
 
 export function formatAlertSummary(result: AlertRunResult | null): string[] {

@@ -13,6 +13,8 @@ import { fileBatch } from "../../shared/sources/files/file-batch.ts";
 import { postmarkBounceRecords } from "../../shared/sources/files/postmark-records.ts";
 import { sendgridBatchRecords } from "../../shared/sources/files/sendgrid-batch-records.ts";
 import { sparkpostEventRecords } from "../../shared/sources/files/sparkpost-records.ts";
+import type { ObjectStore } from "../../shared/store/object-store.ts";
+import { withJobLease } from "../lib/job-lease.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 import { progressBar } from "../lib/progress.ts";
 
@@ -39,15 +41,29 @@ const READERS = {
 
 /**
  * Imports export files into the data folder: each file is one batch keyed by its content hash, so importing
- * it again adds nothing. A file that cannot be read is reported and skipped; the others still import.
+ * it again adds nothing. A file that cannot be read is reported and skipped; the others still import. Holds
+ * the ingest-events lease: an import and an ingest (or two imports) on one folder would both pass the
+ * duplicate check and store the same events twice.
  */
 export async function importFiles(
   source: ImportSource,
   dataDir: string,
   files: readonly string[],
   log: (line: string) => void,
+  waitMs = 0,
 ): Promise<ImportSummary> {
   const store = await openDataFolder(dataDir);
+  return withJobLease(store, "ingest-events", { command: "import", waitMs, log }, () =>
+    importInto(store, source, files, log),
+  );
+}
+
+async function importInto(
+  store: ObjectStore,
+  source: ImportSource,
+  files: readonly string[],
+  log: (line: string) => void,
+): Promise<ImportSummary> {
   const seen = new SeenEventIds(store);
   const results: BatchResult[] = [];
   let unreadable = 0;

@@ -8,6 +8,7 @@ import type { SecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { LocalSecretResolver } from "../../shared/secrets/secret-resolver.ts";
 import { SqsQueue } from "../../shared/sources/esp/ses/sqs-queue.ts";
 import type { ObjectStore } from "../../shared/store/object-store.ts";
+import { withJobLease } from "../lib/job-lease.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
 export const DEFAULT_CONFIG_FILE = "bounce-radar.json";
@@ -22,15 +23,29 @@ export async function loadCliConfig(path: string | undefined): Promise<Config> {
   return loadConfigFile(file);
 }
 
-/** One scheduled ingest run on a laptop: every configured source, then reputation, into the --data folder. */
+/**
+ * One scheduled ingest run on a laptop: every configured source, then reputation, into the --data folder,
+ * holding the folder's ingest-events lease (as the Lambda does) so two runs never fetch into it at once.
+ */
 export async function ingestCommand(
   dataDir: string,
   config: Config,
   log: (line: string) => void,
+  waitMs = 0,
 ): Promise<SourceRunResult[]> {
   if (config.sources.length === 0 && !config.reputation)
     log("ingest: the configuration lists no sources and no reputation checks; nothing to do");
   const store = await openDataFolder(dataDir);
+  return withJobLease(store, "ingest-events", { command: "ingest", waitMs, log }, () =>
+    ingestInto(store, config, log),
+  );
+}
+
+async function ingestInto(
+  store: ObjectStore,
+  config: Config,
+  log: (line: string) => void,
+): Promise<SourceRunResult[]> {
   const secrets = new LocalSecretResolver(process.env, config.secretsFile);
   const results = await runIngest(config.sources, {
     store,

@@ -1,5 +1,11 @@
 import type { Readable } from "node:stream";
-import type { ObjectInfo, ObjectStore, PutOptions } from "../../shared/store/object-store.ts";
+import type {
+  DeleteOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  VersionedObject,
+} from "../../shared/store/object-store.ts";
 
 export interface StoreTally {
   gets: number;
@@ -29,6 +35,11 @@ export class TimedStore implements ObjectStore {
     return this.timed("getSeconds", this.inner.get(key));
   }
 
+  getVersioned(key: string): Promise<VersionedObject | null> {
+    this.tally.gets++;
+    return this.timed("getSeconds", this.inner.getVersioned(key));
+  }
+
   getStream(key: string): Promise<Readable | null> {
     this.tally.gets++;
     return this.timed("getSeconds", this.inner.getStream(key));
@@ -49,8 +60,8 @@ export class TimedStore implements ObjectStore {
     return this.inner.list(prefix);
   }
 
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
+  delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    return this.inner.delete(key, options);
   }
 
   private countPut(key: string): void {

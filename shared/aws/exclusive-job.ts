@@ -26,15 +26,18 @@ export async function runExclusively<T>(
   work: () => Promise<T>,
 ): Promise<T | Skipped> {
   const { store, context, logger, metrics } = deps;
-  const lease = await acquireLease(
+  const attempt = await acquireLease(
     store,
     keys.jobLease(job),
     context.awsRequestId,
     new Date(),
     context.getRemainingTimeInMillis() + 60_000,
   );
-  if (!lease) {
-    logger.warn(`another ${job} run holds the lease; this run does nothing`);
+  if (!attempt.acquired) {
+    logger.warn(`another ${job} run holds the lease; this run does nothing`, {
+      holder: attempt.heldBy?.holder,
+      expiresAt: attempt.heldBy?.expiresAt,
+    });
     metrics.addMetric("OverlappingRunsSkipped", MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     return { skipped: "another run holds the lease" };
@@ -42,7 +45,9 @@ export async function runExclusively<T>(
   try {
     return await work();
   } finally {
-    await lease.release();
+    // Conditional on our version: a lease that expired and was taken over is the new holder's.
+    if (!(await attempt.lease.release()))
+      logger.warn(`the ${job} lease expired during this run and another run took it over`);
     metrics.publishStoredMetrics();
   }
 }

@@ -43,6 +43,8 @@ export const keys = {
   cursor: (sourceId: string): string => `state/cursors/${part("source", sourceId)}.json`,
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",
+  /** The last damaged alert state, kept aside when it was replaced by an empty one. */
+  alertsDamaged: (): string => "state/alerts.damaged.json",
   alertsLease: (): string => "state/alerts.lease.json",
   /** One scheduled job at a time (ingest-events, analyze). */
   jobLease: (job: string): string => `state/leases/${job}.json`,

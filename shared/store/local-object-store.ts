@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import {
   type FileHandle,
@@ -11,11 +11,14 @@ import {
   rmdir,
   stat,
   unlink,
+  writeFile,
 } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
+import * as z from "zod";
 import { assertValidKey, assertValidPrefix } from "./key-syntax.ts";
-import type { ObjectInfo, ObjectStore, PutOptions } from "./object-store.ts";
+import type { DeleteOptions, ObjectInfo, ObjectStore, PutOptions, VersionedObject } from "./object-store.ts";
 
 /** Marks in-flight temp files; list skips them and no key may contain it. */
 const TEMP_MARK = ".~tmp-";
@@ -24,9 +27,35 @@ const TEMP_MARK = ".~tmp-";
 const PARENT_RACE_ATTEMPTS = 3;
 
 /**
+ * A conditional write holds its key's lock file for one read, compare and rename (milliseconds). Another
+ * writer waits up to this long before giving up with an error naming the holder.
+ */
+const KEY_LOCK_WAIT_MS = 30_000;
+/** A lock file from another host cannot have its process checked; older than this, its holder is gone. */
+const FOREIGN_LOCK_STALE_MS = 60_000;
+
+const KeyLockSchema = z.object({
+  pid: z.number().int(),
+  host: z.string(),
+  nonce: z.string(),
+  at: z.number(),
+});
+type KeyLock = z.infer<typeof KeyLockSchema>;
+
+/** The local store's version token: the content's SHA-256 (S3's ETag is its MD5 for a plain put). */
+export function etagOf(bytes: Uint8Array): string {
+  return `"${createHash("sha256").update(bytes).digest("hex")}"`;
+}
+
+/**
  * The bucket as a local folder: key `a/b/c.json` is the file `<root>/a/b/c.json`. Writes go to a temp file
  * beside the target and are renamed (or hard-linked, for ifAbsent) into place, so readers never see a
  * partial object.
+ *
+ * Conditional writes: ifAbsent is a hard link (fails atomically when the key exists). ifMatch (put and
+ * delete) reads, compares and replaces while holding the key's lock file, `<key>.~tmp-lock`, created with an
+ * exclusive link, so conditional writes are atomic with respect to each other across processes. A lock left
+ * by a process that died (kill -9 inside those milliseconds) is broken once its process is gone.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly location: string;
@@ -43,6 +72,11 @@ export class LocalObjectStore implements ObjectStore {
       if (isMissing(e)) return null;
       throw fsError("read", key, e);
     }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    const body = await this.get(key);
+    return body ? { body, etag: etagOf(body) } : null;
   }
 
   async getStream(key: string): Promise<Readable | null> {
@@ -65,14 +99,17 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
     const path = this.pathOf(key);
     const data = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    return this.viaTempFile(
-      key,
-      path,
-      async (handle) => {
-        await handle.writeFile(data);
-      },
-      options.ifAbsent === true,
-    );
+    const ifMatch = options.ifMatch;
+    if (options.ifAbsent === true && ifMatch !== undefined)
+      throw new Error("put: ifAbsent and ifMatch exclude each other");
+    const write = async (handle: FileHandle) => {
+      await handle.writeFile(data);
+    };
+    if (ifMatch === undefined) return this.viaTempFile(key, path, write, options.ifAbsent === true);
+    return this.withKeyLock(key, path, async () => {
+      if ((await this.currentEtag(key, path)) !== ifMatch) return false;
+      return this.viaTempFile(key, path, write, false);
+    });
   }
 
   async putStream(key: string, body: Readable): Promise<void> {
@@ -102,15 +139,99 @@ export class LocalObjectStore implements ObjectStore {
     yield* this.walk(folderKey, namePrefix);
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const path = this.pathOf(key);
+    const ifMatch = options.ifMatch;
+    const removed =
+      ifMatch === undefined
+        ? await this.unlinkKey(key, path)
+        : await this.withKeyLock(key, path, async () => {
+            if ((await this.currentEtag(key, path)) !== ifMatch) return false;
+            return this.unlinkKey(key, path);
+          });
+    if (removed) await this.pruneEmptyParents(path);
+    return ifMatch === undefined || removed;
+  }
+
+  /** True when the file was there and is now gone. */
+  private async unlinkKey(key: string, path: string): Promise<boolean> {
     try {
       await unlink(path);
+      return true;
     } catch (e) {
-      if (isMissing(e)) return;
+      if (isMissing(e)) return false;
       throw fsError("delete", key, e);
     }
-    await this.pruneEmptyParents(path);
+  }
+
+  private async currentEtag(key: string, path: string): Promise<string | null> {
+    try {
+      return etagOf(await readFile(path));
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw fsError("read", key, e);
+    }
+  }
+
+  /**
+   * Runs `critical` holding the key's lock file. The lock is created complete (written to a temp file, then
+   * hard-linked into place), so a reader never sees it half written; it names its process, so a lock whose
+   * process died is recognised and broken.
+   */
+  private async withKeyLock<T>(key: string, path: string, critical: () => Promise<T>): Promise<T> {
+    const lockPath = `${path}${TEMP_MARK}lock`;
+    const mine: KeyLock = {
+      pid: process.pid,
+      host: hostname(),
+      nonce: randomBytes(8).toString("hex"),
+      at: Date.now(),
+    };
+    const deadline = Date.now() + KEY_LOCK_WAIT_MS;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
+      if (await this.createLock(key, path, lockPath, mine)) break;
+      const held = await readLock(lockPath);
+      if (held && isStale(held)) {
+        await breakStaleLock(lockPath, held);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const who = held ? `process ${held.pid} on ${held.host}` : "an unreadable lock file";
+        throw new Error(
+          `local store: key ${JSON.stringify(key)} stayed locked by ${who} for ${KEY_LOCK_WAIT_MS / 1000} s (${lockPath}); remove that file if no bounce-radar process is running`,
+        );
+      }
+      await sleep(wait * (0.5 + Math.random()));
+    }
+    try {
+      return await critical();
+    } finally {
+      await unlink(lockPath).catch(() => undefined);
+    }
+  }
+
+  /** False when another lock file is in place. */
+  private async createLock(key: string, path: string, lockPath: string, lock: KeyLock): Promise<boolean> {
+    const temp = `${lockPath}-${lock.nonce}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(temp, JSON.stringify(lock), { flag: "wx" });
+        break;
+      } catch (e) {
+        // A concurrent delete pruned the folder between mkdir and open.
+        if (errorCode(e) === "ENOENT" && attempt < PARENT_RACE_ATTEMPTS) continue;
+        throw fsError("lock", key, e);
+      }
+    }
+    try {
+      await link(temp, lockPath);
+      return true;
+    } catch (e) {
+      if (errorCode(e) === "EEXIST") return false;
+      throw fsError("lock", key, e);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
   }
 
   private pathOf(key: string): string {
@@ -218,6 +339,45 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 }
+
+async function readLock(lockPath: string): Promise<KeyLock | null> {
+  try {
+    const parsed = KeyLockSchema.safeParse(JSON.parse(await readFile(lockPath, "utf8")));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    // Gone (released meanwhile), or not ours to read: the next attempt finds out.
+    return null;
+  }
+}
+
+/** The lock's process is gone: dead on this host, or (another host's) older than anyone holds one. */
+function isStale(lock: KeyLock): boolean {
+  if (lock.host !== hostname()) return Date.now() - lock.at > FOREIGN_LOCK_STALE_MS;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (e) {
+    return errorCode(e) !== "EPERM";
+  }
+}
+
+/**
+ * Removes a stale lock, and only it: the lock file is moved aside first (rename is atomic) and its nonce
+ * checked; a live lock moved by mistake (another breaker replaced the stale one in between) is linked back.
+ */
+async function breakStaleLock(lockPath: string, stale: KeyLock): Promise<void> {
+  const aside = `${lockPath}-broken-${randomBytes(6).toString("hex")}`;
+  try {
+    await rename(lockPath, aside);
+  } catch {
+    return;
+  }
+  const moved = await readLock(aside);
+  if (moved && moved.nonce !== stale.nonce) await link(aside, lockPath).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** FileHandle.write may write less than asked; loop until the chunk is all on disk. */
 async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {

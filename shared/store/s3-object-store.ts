@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { assertValidKey, assertValidPrefix } from "./key-syntax.ts";
-import type { ObjectInfo, ObjectStore, PutOptions } from "./object-store.ts";
+import type { DeleteOptions, ObjectInfo, ObjectStore, PutOptions, VersionedObject } from "./object-store.ts";
 
 export interface S3ObjectStoreOptions {
   readonly bucket: string;
@@ -19,14 +19,19 @@ export interface S3ObjectStoreOptions {
   readonly prefix?: string;
   readonly client?: S3Client;
   /**
-   * How `put(..., {ifAbsent})` is made conditional. "native" sends `If-None-Match: *` (S3 since 2024, most
-   * S3-compatible stores). "check-then-put" does a HeadObject first: racy (two writers can both see the key
-   * missing and both write), so only for backends without conditional writes, such as s3rver in tests.
+   * How conditional writes are made. "native" sends `If-None-Match: *` (ifAbsent) and `If-Match: <etag>`
+   * (ifMatch, on PutObject and DeleteObject: S3 since 2024 and 2025, most S3-compatible stores).
+   * "check-then-put" does a HeadObject first: racy (two writers can both see the key missing or unchanged and
+   * both write), so only for backends without conditional writes, such as s3rver in tests.
    */
   readonly conditionalPut?: "native" | "check-then-put";
 }
 
-/** S3 answers 409 while another conditional write of the same key is in flight; AWS says retry. */
+/**
+ * S3 answers 409 while another conditional write or delete of the same key is in flight; AWS says retry
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). A retried If-Match then
+ * answers 412 if the other write changed the object.
+ */
 const CONDITIONAL_CONFLICT_ATTEMPTS = 3;
 
 /** The bucket (optionally a prefix of it) as an ObjectStore. */
@@ -60,6 +65,19 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getVersioned(key: string): Promise<VersionedObject | null> {
+    const objectKey = this.objectKey(key);
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      if (response.ETag === undefined) throw new Error("the response has no ETag");
+      const body = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+      return { body, etag: response.ETag };
+    } catch (e) {
+      if (errorName(e) === "NoSuchKey") return null;
+      throw this.error("GetObject", objectKey, e);
+    }
+  }
+
   async getStream(key: string): Promise<Readable | null> {
     const objectKey = this.objectKey(key);
     try {
@@ -79,32 +97,25 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
     const objectKey = this.objectKey(key);
     const ifAbsent = options.ifAbsent === true;
-    if (ifAbsent && this.conditionalPut === "check-then-put") {
-      if (await this.exists(objectKey)) return false;
+    const ifMatch = options.ifMatch;
+    if (ifAbsent && ifMatch !== undefined) throw new Error("put: ifAbsent and ifMatch exclude each other");
+    const conditional = ifAbsent || ifMatch !== undefined;
+    const native = this.conditionalPut === "native";
+    if (!native) {
+      if (ifAbsent && (await this.etagOf(objectKey)) !== null) return false;
+      if (ifMatch !== undefined && (await this.etagOf(objectKey)) !== ifMatch) return false;
     }
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: objectKey,
       Body: body,
       ContentType: options.contentType,
-      IfNoneMatch: ifAbsent && this.conditionalPut === "native" ? "*" : undefined,
+      IfNoneMatch: ifAbsent && native ? "*" : undefined,
+      IfMatch: native ? ifMatch : undefined,
     });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(command);
-        return true;
-      } catch (e) {
-        if (ifAbsent && isStatus(e, 412, "PreconditionFailed")) return false;
-        if (
-          ifAbsent &&
-          isStatus(e, 409, "ConditionalRequestConflict") &&
-          attempt < CONDITIONAL_CONFLICT_ATTEMPTS
-        ) {
-          continue;
-        }
-        throw this.error("PutObject", objectKey, e);
-      }
-    }
+    return this.sendConditional("PutObject", objectKey, conditional, async () => {
+      await this.client.send(command);
+    });
   }
 
   async putStream(
@@ -160,14 +171,49 @@ export class S3ObjectStore implements ObjectStore {
     } while (continuationToken !== undefined);
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const objectKey = this.objectKey(key);
-    try {
-      // S3 answers 204 for a missing key too.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-    } catch (e) {
-      if (errorName(e) === "NoSuchKey") return;
-      throw this.error("DeleteObject", objectKey, e);
+    const ifMatch = options.ifMatch;
+    const native = this.conditionalPut === "native";
+    if (ifMatch !== undefined && !native && (await this.etagOf(objectKey)) !== ifMatch) return false;
+    // S3 answers 204 for a missing key too (404 only with If-Match).
+    const command = new DeleteObjectCommand({
+      Bucket: this.bucket,
+      Key: objectKey,
+      IfMatch: native ? ifMatch : undefined,
+    });
+    return this.sendConditional("DeleteObject", objectKey, ifMatch !== undefined, async () => {
+      await this.client.send(command);
+    });
+  }
+
+  /**
+   * Sends a write; when it was conditional, 412 (another version) and 404 (no object, for If-Match) answer
+   * false and a 409 conflict is retried.
+   */
+  private async sendConditional(
+    operation: string,
+    objectKey: string,
+    conditional: boolean,
+    send: () => Promise<void>,
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await send();
+        return true;
+      } catch (e) {
+        if (!conditional && operation === "DeleteObject" && errorName(e) === "NoSuchKey") return true;
+        if (conditional && isStatus(e, 412, "PreconditionFailed")) return false;
+        if (conditional && isStatus(e, 404, "NoSuchKey")) return false;
+        if (
+          conditional &&
+          isStatus(e, 409, "ConditionalRequestConflict") &&
+          attempt < CONDITIONAL_CONFLICT_ATTEMPTS
+        ) {
+          continue;
+        }
+        throw this.error(operation, objectKey, e);
+      }
     }
   }
 
@@ -176,12 +222,13 @@ export class S3ObjectStore implements ObjectStore {
     return `${this.keyPrefix}${key}`;
   }
 
-  private async exists(objectKey: string): Promise<boolean> {
+  /** The key's ETag, or null when there is no such key (check-then-put only). */
+  private async etagOf(objectKey: string): Promise<string | null> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      return true;
+      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      return response.ETag ?? "";
     } catch (e) {
-      if (isStatus(e, 404, "NotFound")) return false;
+      if (isStatus(e, 404, "NotFound")) return null;
       throw this.error("HeadObject", objectKey, e);
     }
   }

@@ -41,6 +41,11 @@ export type OpenIncident = z.infer<typeof OpenIncidentSchema>;
 export const AlertStateSchema = z.object({
   version: z.literal(1),
   open: z.record(z.string(), OpenIncidentSchema),
+  /**
+   * The window end of the latest run that updated this state: the live edge. A run whose window ends
+   * before it is a backfill and leaves the state alone (older states lack it).
+   */
+  liveWindowEnd: z.iso.datetime().optional(),
 });
 export type AlertState = z.infer<typeof AlertStateSchema>;
 

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../../shared/store/local-object-store.ts";
 import { collect, objectStoreContract } from "./object-store-contract.ts";
@@ -37,6 +39,21 @@ describe("LocalObjectStore specifics", () => {
     expect(Buffer.from((await store.get("state/lock.json")) ?? []).toString()).toBe(winner);
     // No temp files left behind by the losers.
     expect(await readdir(join(store.location, "state"))).toEqual(["lock.json"]);
+  });
+
+  it("breaks a key lock left by a process that died inside a conditional write", async () => {
+    const root = await freshRoot();
+    const store = new LocalObjectStore(root);
+    await store.put("state/leases/analyze.json", "v1");
+    const v1 = await store.getVersioned("state/leases/analyze.json");
+    // kill -9 between taking the key's lock and releasing it leaves the lock file naming a dead process.
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", "console.log(process.pid)"]);
+    await writeFile(
+      join(root, "state", "leases", "analyze.json.~tmp-lock"),
+      JSON.stringify({ pid: Number(stdout.trim()), host: hostname(), nonce: "dead", at: Date.now() }),
+    );
+    expect(await store.put("state/leases/analyze.json", "v2", { ifMatch: v1?.etag ?? "" })).toBe(true);
+    expect(await readdir(join(root, "state", "leases"))).toEqual(["analyze.json"]);
   });
 
   it("leaves no temp files and never lists them", async () => {

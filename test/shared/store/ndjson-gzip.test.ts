@@ -70,6 +70,7 @@ describe("writeNdjsonGz / readNdjsonGz", () => {
     const counting: ObjectStore = {
       location: "counting",
       get: unused,
+      getVersioned: unused,
       getStream: unused,
       put: unused,
       delete: unused,
@@ -127,9 +128,10 @@ describe("writeNdjsonGz / readNdjsonGz", () => {
     const failing: ObjectStore = {
       location: "failing",
       get: async () => null,
+      getVersioned: async () => null,
       getStream: async () => null,
       put: async () => true,
-      delete: async () => undefined,
+      delete: async () => true,
       list: () => ({
         [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
       }),

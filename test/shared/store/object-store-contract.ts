@@ -146,14 +146,35 @@ export function objectStoreContract(
       expect(await collect(store.list("a0/"))).toEqual([]);
     });
 
+    it("versions objects: ifMatch puts and deletes hold only on the version read", async () => {
+      const store = await newStore();
+      const key = "state/leases/analyze.json";
+      expect(await store.getVersioned(key)).toBeNull();
+      expect(await store.put(key, "v2", { ifMatch: '"nothing"' })).toBe(false);
+      expect(await store.get(key)).toBeNull();
+      await store.put(key, "v1");
+      const v1 = await store.getVersioned(key);
+      expect(Buffer.from(v1?.body ?? []).toString()).toBe("v1");
+      expect(await store.put(key, "v2", { ifMatch: v1?.etag ?? "" })).toBe(true);
+      const v2 = await store.getVersioned(key);
+      expect(v2?.etag).not.toBe(v1?.etag);
+      // Conditioned on a version that was replaced: nothing changes.
+      expect(await store.put(key, "v3", { ifMatch: v1?.etag ?? "" })).toBe(false);
+      expect(await store.delete(key, { ifMatch: v1?.etag ?? "" })).toBe(false);
+      expect(Buffer.from((await store.get(key)) ?? []).toString()).toBe("v2");
+      expect(await store.delete(key, { ifMatch: v2?.etag ?? "" })).toBe(true);
+      expect(await store.get(key)).toBeNull();
+      expect(await store.delete(key, { ifMatch: v2?.etag ?? "" })).toBe(false);
+    });
+
     it("deletes idempotently, and a deleted key is gone from get and list", async () => {
       const store = await newStore();
       await store.put("quarantine/ses/dt=2024-01-01/b.ndjson.gz", "q");
       await store.put("quarantine/ses/dt=2024-01-02/b.ndjson.gz", "q");
       await store.delete("quarantine/ses/dt=2024-01-01/b.ndjson.gz");
       expect(await store.get("quarantine/ses/dt=2024-01-01/b.ndjson.gz")).toBeNull();
-      await expect(store.delete("quarantine/ses/dt=2024-01-01/b.ndjson.gz")).resolves.toBeUndefined();
-      await expect(store.delete("never/written.json")).resolves.toBeUndefined();
+      await expect(store.delete("quarantine/ses/dt=2024-01-01/b.ndjson.gz")).resolves.toBe(true);
+      await expect(store.delete("never/written.json")).resolves.toBe(true);
       expect((await collect(store.list("quarantine/"))).map((o) => o.key)).toEqual([
         "quarantine/ses/dt=2024-01-02/b.ndjson.gz",
       ]);

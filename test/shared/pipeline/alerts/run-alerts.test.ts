@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlertPolicySchema } from "../../../../shared/domain/alerts/incident-lifecycle.ts";
 import type { Incident, Report } from "../../../../shared/domain/report/report-schema.ts";
+import type { AlertMessage } from "../../../../shared/notify/alert-message.ts";
 import { SnsNotifier } from "../../../../shared/notify/sns-notifier.ts";
 import { runAlerts } from "../../../../shared/pipeline/alerts/run-alerts.ts";
 import { keys } from "../../../../shared/store/keys.ts";
@@ -122,5 +123,78 @@ describe("runAlerts through SNS", () => {
     );
     expect((await runAlerts(report([incident]), deps())).sent).toHaveLength(1);
     expect(await store.get(keys.alertsLease())).toBeNull();
+  });
+});
+
+describe("runAlerts: only the live window, and a damaged state never gives an all-clear", () => {
+  let store: LocalObjectStore;
+  let published: AlertMessage[];
+  beforeEach(async () => {
+    store = new LocalObjectStore(await mkdtemp(join(tmpdir(), "br-alerts-")));
+    published = [];
+  });
+
+  const windowEnding = (end: string, incidents: Incident[]): Report =>
+    ({
+      runId: `run-${end}`,
+      window: { start: new Date(Date.parse(end) - 86_400_000).toISOString(), end },
+      incidents,
+    }) as unknown as Report;
+  const logs: string[] = [];
+  const deps = (extra: { evenIfBehindLiveEdge?: boolean } = {}) => ({
+    store,
+    notifier: {
+      publish: async (m: AlertMessage) => {
+        published.push(m);
+        return { messageId: String(published.length) };
+      },
+    },
+    policy: AlertPolicySchema.parse({}),
+    now: () => new Date("2026-11-21T00:05:00.000Z"),
+    log: (line: string) => logs.push(line),
+    reportUri: "reports/x/report.json",
+    ...extra,
+  });
+  const stateText = async () => Buffer.from((await store.get(keys.alerts())) ?? []).toString();
+
+  it("a backfill behind the live edge sends nothing and leaves the state byte for byte", async () => {
+    await runAlerts(windowEnding("2026-11-21T00:00:00.000Z", [incident]), deps());
+    expect(published).toHaveLength(1);
+    const before = await stateText();
+    expect(JSON.parse(before).liveWindowEnd).toBe("2026-11-21T00:00:00.000Z");
+    // Yesterday, before the incident: as a live run this would be the all-clear.
+    const backfill = await runAlerts(windowEnding("2026-11-20T00:00:00.000Z", []), deps());
+    expect(backfill).toMatchObject({ sent: [], skipped: expect.stringMatching(/a backfill/) });
+    expect(published).toHaveLength(1);
+    expect(await stateText()).toBe(before);
+    // Asked explicitly, it runs the lifecycle, and the live edge stays where it was.
+    const forced = await runAlerts(
+      windowEnding("2026-11-20T00:00:00.000Z", []),
+      deps({ evenIfBehindLiveEdge: true }),
+    );
+    expect(forced.sent).toEqual([{ kind: "resolved", key: "sender_reputation" }]);
+    expect(JSON.parse(await stateText()).liveWindowEnd).toBe("2026-11-21T00:00:00.000Z");
+  });
+
+  it.each([
+    ["truncated", (s: string) => s.slice(0, s.length / 2), /not JSON/],
+    [
+      "valid JSON of the wrong shape",
+      () => '{"version": 1, "open": [1, 2, 3]}',
+      /not an alert state \(open:/,
+    ],
+    ["an array", () => "[1,2,3]", /not an alert state/],
+  ])("a %s state is named, kept aside, and never resolves the open incident", async (_, damage, why) => {
+    await runAlerts(windowEnding("2026-11-21T00:00:00.000Z", [incident]), deps());
+    const damaged = damage(await stateText());
+    await store.put(keys.alerts(), damaged);
+    // The next live run no longer sees the incident: with the state intact this is the all-clear.
+    const next = await runAlerts(windowEnding("2026-11-21T01:00:00.000Z", []), deps());
+    expect(next.sent).toEqual([]);
+    expect(published.map((m) => m.subject)).toHaveLength(1);
+    expect(next.damagedState).toMatch(why);
+    expect(next.damagedState).toMatch(/state\/alerts\.json is damaged.*state\/alerts\.damaged\.json/);
+    expect(logs.some((l) => l.includes("WARNING: state/alerts.json is damaged"))).toBe(true);
+    expect(Buffer.from((await store.get(keys.alertsDamaged())) ?? []).toString()).toBe(damaged);
   });
 });

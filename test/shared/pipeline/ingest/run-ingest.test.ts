@@ -285,6 +285,7 @@ describe("runIngest: Amazon SES through SNS → SQS", () => {
       const broken: ObjectStore = {
         location: inner.location,
         get: (k) => inner.get(k),
+        getVersioned: (k) => inner.getVersioned(k),
         getStream: (k) => inner.getStream(k),
         list: (p) => inner.list(p),
         delete: (k) => inner.delete(k),

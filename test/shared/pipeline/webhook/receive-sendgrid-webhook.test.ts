@@ -75,6 +75,7 @@ function deps(overrides: Partial<ReceiveSendgridWebhookDeps> = {}): ReceiveSendg
   const counting: ObjectStore = {
     location: store.location,
     get: (k) => store.get(k),
+    getVersioned: (k) => store.getVersioned(k),
     getStream: (k) => store.getStream(k),
     put: (k, b, o) => {
       puts.push(k);
@@ -82,7 +83,7 @@ function deps(overrides: Partial<ReceiveSendgridWebhookDeps> = {}): ReceiveSendg
     },
     putStream: (k, b) => store.putStream(k, b),
     list: (p) => store.list(p),
-    delete: (k) => store.delete(k),
+    delete: (k, o) => store.delete(k, o),
   };
   return { publicKey: PUBLIC_KEY, store: counting, now: () => NOW, ...overrides };
 }
