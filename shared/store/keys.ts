@@ -1,4 +1,5 @@
 import type { Source } from "../domain/events/normalized-event.ts";
+import { keySegment } from "./key-segment.ts";
 
 /**
  * Every key bounce-radar writes, in one place (DESIGN.md "Storage layout"). The bucket and a local --data
@@ -48,8 +49,9 @@ export const keys = {
   alertsLease: (): string => "state/alerts.lease.json",
   /** One scheduled job at a time (ingest-events, analyze). */
   jobLease: (job: string): string => `state/leases/${job}.json`,
+  /** The organisation comes from outside (a recipient domain): encoded, so any string is storable. */
   recipients: (organisation: string): string =>
-    `state/recipients/${part("organisation", organisation)}/last-delivered.json`,
+    `state/recipients/${keySegment(organisation)}/last-delivered.json`,
   audit: (dt: string, name: string): string => `audit/${date(dt)}/${part("name", name)}`,
   report: (dt: string, runId: string, file: "report.json" | "report.html"): string =>
     `reports/${date(dt).slice(0, 4)}/${dt.slice(5, 7)}/${dt.slice(8, 10)}/${part("runId", runId)}/${file}`,
