@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -122,6 +122,42 @@ describe("bounce-radar ingest", () => {
       expect(readdirSync(join(dir, "data", "reputation", "source=dnsbl"))).toHaveLength(1);
     } finally {
       await dns.stop();
+    }
+  });
+  it("fails with exit 1 naming a cursor set in the future, instead of stalling silently", async () => {
+    const server = await startMailgunServer({ apiKey: "k", events: [] });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "br-ingest-cli-"));
+      const config = join(dir, "c.json");
+      await writeFile(
+        config,
+        JSON.stringify({
+          sources: [
+            {
+              id: "mg",
+              provider: "mailgun",
+              domains: ["mg.example.com"],
+              apiKeySecret: "k",
+              baseUrl: server.baseUrl,
+            },
+          ],
+        }),
+      );
+      const cursor = join(dir, "data", "state", "cursors", "mg.json");
+      await mkdir(join(dir, "data", "state", "cursors"), { recursive: true });
+      await writeFile(
+        cursor,
+        JSON.stringify({ sourceId: "mg", position: "2099-01-01T00:00:00.000Z", lastBatch: "x" }),
+      );
+      const r = await run(["ingest", "--data", join(dir, "data"), "--config", config], {
+        BOUNCE_RADAR_SECRET_K: "k",
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(
+        /ingest mg: FAILED \(cursor state\/cursors\/mg\.json .* says the next fetch starts at 2099-01-01T00:00:00\.000Z, after now/,
+      );
+    } finally {
+      await server.stop();
     }
   });
 });

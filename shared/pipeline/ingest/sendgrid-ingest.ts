@@ -56,9 +56,7 @@ async function ingestWebhookBatches(
 ): Promise<void> {
   const stateKey = keys.cursor(`${source.id}.webhook`);
   const body = await deps.store.get(stateKey);
-  const state = body
-    ? ProcessedSchema.parse(JSON.parse(Buffer.from(body).toString("utf8")))
-    : { processed: {} as Record<string, string> };
+  const state = body ? parseProcessed(body, stateKey, deps.store.location) : { processed: {} };
   const now = deps.now().getTime();
   const days = Array.from({ length: WEBHOOK_SCAN_DAYS }, (_, i) =>
     utcDate(new Date(now - i * DAY_MS)),
@@ -141,8 +139,8 @@ async function ingestSuppressions(
     ...deps.httpOptions,
   });
   const cursorId = `${source.id}.suppressions`;
-  const cursor = await readCursor(deps.store, cursorId);
   const now = deps.now();
+  const cursor = await readCursor(deps.store, cursorId, now);
   const start = new Date(
     cursor
       ? Date.parse(cursor.position)
@@ -171,4 +169,23 @@ async function ingestSuppressions(
     position: now.toISOString(),
     lastBatch: "suppressions",
   });
+}
+
+/** The webhook batches already ingested; a damaged record of them is named with what to do. */
+function parseProcessed(
+  body: Uint8Array,
+  key: string,
+  location: string,
+): { processed: Record<string, string> } {
+  let problem: string;
+  try {
+    const parsed = ProcessedSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
+    if (parsed.success) return parsed.data;
+    problem = `${parsed.error.issues[0]?.path.join(".") || "top level"}: ${parsed.error.issues[0]?.message}`;
+  } catch (e) {
+    problem = `not JSON (${(e as Error).message})`;
+  }
+  throw new Error(
+    `${key} in ${location} is damaged: ${problem}; delete it to process the webhook batches of the last ${WEBHOOK_SCAN_DAYS} days again (events already stored are not stored twice)`,
+  );
 }

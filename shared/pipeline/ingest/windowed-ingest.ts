@@ -49,7 +49,7 @@ export async function ingestWindowed(
   seen: SeenEventIds,
   out: BatchResult[],
 ): Promise<void> {
-  const cursor = await readCursor(deps.store, source.id);
+  const cursor = await readCursor(deps.store, source.id, deps.now());
   const horizon = deps.now().getTime() - source.lagMinutes * MINUTE;
   let windowStart = cursor
     ? Date.parse(cursor.position)

@@ -134,7 +134,7 @@ describe("runIngest: Mailgun Events API through a faulty provider", () => {
         // Cursor ends at now − lag (6.5 h − 30 min); everything before it is stored exactly once.
         expect(ids).toEqual(expectedIds(events, T0.getTime() + 6 * HOUR));
         expect(new Set(ids).size).toBe(ids.length);
-        expect((await readCursor(store, "mg"))?.position).toBe(
+        expect((await readCursor(store, "mg", new Date()))?.position).toBe(
           new Date(T0.getTime() + 6 * HOUR).toISOString(),
         );
         // The overlap re-read fetched some events twice; they were recognised as duplicates.
@@ -166,7 +166,7 @@ describe("runIngest: Mailgun Events API through a faulty provider", () => {
         deps(store, { mailgunClientOptions: { sleep: noSleep, fetch: flakyFetch, maxAttempts: 3 } }),
       );
       expect(failed?.error).toMatch(/ECONNRESET|attempt/);
-      const cursor = await readCursor(store, "mg");
+      const cursor = await readCursor(store, "mg", new Date());
       expect(cursor).not.toBeNull();
       const position = Date.parse(cursor?.position ?? "");
       expect(position).toBeLessThan(T0.getTime() + 6 * HOUR);
@@ -227,7 +227,7 @@ describe("runIngest: Mailgun Events API through a faulty provider", () => {
       const store = new LocalObjectStore(await mkdtemp(join(tmpdir(), "br-loop-")));
       const [r] = await runIngest([mailgunSource(server.baseUrl)], deps(store));
       expect(r?.error).toMatch(/loop|paging|next/i);
-      expect(await readCursor(store, "mg")).toBeNull();
+      expect(await readCursor(store, "mg", new Date())).toBeNull();
       expect(await storedEvents(store)).toEqual([]);
     } finally {
       await server.stop();
