@@ -53,7 +53,7 @@ export async function suppressionsCommand(
 ): Promise<SuppressionsOutcome> {
   if (!existsSync(opts.data)) throw new UsageError(`--data ${opts.data}: no such folder`);
   const store = await openDataFolder(opts.data);
-  const found = await findWronglySuppressed(store, opts.incident);
+  const found = await findWronglySuppressed(store, opts.incident, io.err);
   const show = (a: string) => (opts.reveal ? a : maskAddress(a));
   // Everything else this command prints (reply texts, ESP error messages and URLs, which carry the address
   // URL-encoded) is masked too, unless --reveal.

@@ -18,8 +18,14 @@ export interface FoundIncident {
 /**
  * The report that holds an incident: reports/latest.json first, then every stored report, newest first (an
  * incident's id is stable across the hourly runs that see it, so the newest report has its widest window).
+ * A damaged report (latest.json cut short by a crash, say) is named in a warning and passed over: the dated
+ * report beside it still answers.
  */
-export async function findIncident(store: ObjectStore, incidentId: string): Promise<FoundIncident> {
+export async function findIncident(
+  store: ObjectStore,
+  incidentId: string,
+  warn: (line: string) => void = () => undefined,
+): Promise<FoundIncident> {
   const candidates = [keys.latestReport("latest.json")];
   const dated: string[] = [];
   for await (const o of store.list("reports/")) {
@@ -30,8 +36,13 @@ export async function findIncident(store: ObjectStore, incidentId: string): Prom
   for (const key of candidates) {
     const body = await store.get(key);
     if (!body) continue;
-    const parsed = ReportSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
-    if (!parsed.success) continue;
+    const parsed = parseReport(body);
+    if (!parsed.success) {
+      warn(
+        `suppressions: WARNING: skipping damaged report ${key} in ${store.location} (${parsed.problem}); the next analyze rewrites reports/latest.*`,
+      );
+      continue;
+    }
     read++;
     const incident = parsed.data.incidents.find((i) => i.id === incidentId);
     if (incident) return { report: parsed.data, reportKey: key, incident };
@@ -39,6 +50,22 @@ export async function findIncident(store: ObjectStore, incidentId: string): Prom
   throw new IncidentNotFoundError(
     `incident ${JSON.stringify(incidentId)} is in none of the ${read} report(s) under reports/: run "bounce-radar analyze" first, or copy the id from report.json's incidents[].id`,
   );
+}
+
+function parseReport(
+  body: Uint8Array,
+): { success: true; data: Report } | { success: false; problem: string } {
+  try {
+    const parsed = ReportSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
+    if (parsed.success) return { success: true, data: parsed.data };
+    const issue = parsed.error.issues[0];
+    return {
+      success: false,
+      problem: `not a report: ${issue?.path.join(".") || "top level"}: ${issue?.message}`,
+    };
+  } catch (e) {
+    return { success: false, problem: `not JSON: ${(e as Error).message}` };
+  }
 }
 
 export interface IncidentSuppressions extends FoundIncident {
@@ -53,8 +80,9 @@ export interface IncidentSuppressions extends FoundIncident {
 export async function findWronglySuppressed(
   store: ObjectStore,
   incidentId: string,
+  warn: (line: string) => void = () => undefined,
 ): Promise<IncidentSuppressions> {
-  const found = await findIncident(store, incidentId);
+  const found = await findIncident(store, incidentId, warn);
   const { incident, report } = found;
   if (incident.side !== "recipient") {
     throw new IncidentNotFoundError(
