@@ -176,9 +176,9 @@ export class RecipientHistory {
   async load(organisation: string): Promise<Map<string, string>> {
     const cached = this.loaded.get(organisation);
     if (cached) return cached;
-    const body = await this.store.get(keys.recipients(organisation));
-    const stored = body ? HistorySchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8"))) : null;
-    const map = new Map(Object.entries(stored?.success ? stored.data : {}));
+    const key = keys.recipients(organisation);
+    const body = await this.store.get(key);
+    const map = new Map(Object.entries(body ? parseHistory(body, key, this.store.location) : {}));
     for (const [h, at] of this.pending.get(organisation) ?? []) {
       if (mergeLatest(map, h, at)) this.dirty.add(organisation);
     }
@@ -199,6 +199,24 @@ export class RecipientHistory {
     }
     this.dirty.clear();
   }
+}
+
+/**
+ * An organisation's stored history. A damaged one is an error naming it: read as empty, its addresses would
+ * count as never delivered and could turn a recipient-side incident into "list decay" (no alert).
+ */
+function parseHistory(body: Uint8Array, key: string, location: string): Record<string, string> {
+  let problem: string;
+  try {
+    const parsed = HistorySchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
+    if (parsed.success) return parsed.data;
+    problem = `not a recipient history (${parsed.error.issues[0]?.path.join(".") || "top level"}: ${parsed.error.issues[0]?.message})`;
+  } catch (e) {
+    problem = `not JSON (${(e as Error).message})`;
+  }
+  throw new Error(
+    `${key} in ${location} is damaged: ${problem}; restore it from a backup, or delete it and the aggregates/daily/ manifests of the last 90 days so that the next analyze rebuilds it from events/`,
+  );
 }
 
 /** Keeps the later instant; true when the map changed. */

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RecipientHistory } from "../../../../shared/pipeline/analyze/daily-aggregates.ts";
+import { keys } from "../../../../shared/store/keys.ts";
 import { LocalObjectStore } from "../../../../shared/store/local-object-store.ts";
 
 /** A local store that records the keys it was asked to write. */
@@ -56,6 +57,22 @@ describe("RecipientHistory", () => {
     await h.save();
     expect(await new RecipientHistory(store).lastDelivered("acme.com", "ann@acme.com")).toBe(
       "2026-10-05T09:00:00.000Z",
+    );
+  });
+});
+
+describe("RecipientHistory: a damaged history is never read as empty", () => {
+  it.each([
+    ["valid JSON of the wrong shape", "[1,2,3]", /not a recipient history/],
+    ["truncated", '{"0123456789abcdef": "2026-10-0', /not JSON/],
+  ])("names a %s history and what to do", async (_, body, why) => {
+    const { store } = await countingStore();
+    await store.put(keys.recipients("acme.com"), body);
+    const history = new RecipientHistory(store);
+    const read = history.lastDelivered("acme.com", "ann@acme.com");
+    await expect(read).rejects.toThrow(why);
+    await expect(history.lastDelivered("acme.com", "ann@acme.com")).rejects.toThrow(
+      /state\/recipients\/acme\.com\/last-delivered\.json in .* is damaged: .*delete it and the aggregates\/daily\/ manifests/,
     );
   });
 });
