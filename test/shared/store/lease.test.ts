@@ -57,7 +57,7 @@ describe("acquireLease on the local store", () => {
     }
     expect(winners.filter((n) => n > 1)).toEqual([]);
     expect(winners.every((n) => n === 1)).toBe(true);
-  });
+  }, 120_000);
 
   it("has 0 double holders in 200 trials of 4 real processes breaking an expired lease", async () => {
     const root = await freshRoot();
