@@ -66,6 +66,12 @@ const NEUTRAL: ReadonlySet<Category | "unknown"> = new Set([
   "unknown",
 ]);
 const EXISTING_SHARE = 0.5;
+/** What a list's own decay looks like: the mailbox is gone, full, or refuses the size. */
+const MAILBOX_TROUBLE: ReadonlySet<Category | "unknown"> = new Set([
+  "invalid_recipient",
+  "mailbox_full",
+  "message_too_large",
+]);
 /** A "user unknown" cluster smaller than this is list decay. */
 const MIN_CLUSTER_BOUNCES = 5;
 /** A consumer provider carrying this share of the consumer refusals, alone, is that provider's outage. */
@@ -78,6 +84,8 @@ const SENDER_WORDING: ReadonlySet<Category> = new Set([
 ]);
 /** Sender elements must be this much worse than the rest of their dimension (ratio of actual/forecast). */
 const CONCENTRATION = 3;
+/** Explanatory powers this close are a tie between two dimensions' localisations. */
+const POWER_TIE = 0.05;
 /** A sender cause reaches at least this many recipient groups. */
 const MIN_BREADTH = 3;
 /** ... and no one group carries more than this share of its excess. */
@@ -110,9 +118,8 @@ export function tellStory(
     const events = attempts.filter((a) => a.hard && !claimed.has(a.event)).map((a) => a.event);
     if (events.length < thresholds.minHardBounces) break;
     // Mostly "user unknown" and mailbox trouble on one stream is list decay it happens to carry, not a block.
-    const telling = events.filter(
-      (e) => !NEUTRAL.has(category(e)) || (e.smtp?.code == null && !e.smtp?.text),
-    ).length;
+    // Timeouts and expiries are not: concentrated on some IPs they are those IPs' trouble.
+    const telling = events.filter((e) => !MAILBOX_TROUBLE.has(category(e))).length;
     if (telling < 0.5 * events.length) break;
     for (const e of events) claimed.add(e);
     drafts.push({
@@ -161,8 +168,16 @@ export function tellStory(
 
   const senderDrafts = () => drafts.filter((d) => d.side === "sender");
   const onsetOf = (events: readonly NormalizedEvent[]) => dominantOnset(events, category);
-  const sameOnset = (host: IncidentDraft, onset: string, attempts: readonly Attempt[]) =>
-    sameOnsetAs(onsetOf(host.events), onset, attempts);
+  // Only mail the sender incident could have touched counts as "delivered in between": a cluster on a failing IP
+  // is not cleared by its organisations' mail on the healthy ones.
+  const sameOnset = (host: IncidentDraft, onset: string, attempts: readonly Attempt[]) => {
+    const ips = new Set(host.events.map((e) => e.sendingIp));
+    const onFootprint =
+      host.localisation?.dimension === "campaign"
+        ? attempts
+        : attempts.filter((a) => ips.has(a.event.sendingIp));
+    return sameOnsetAs(onsetOf(host.events), onset, onFootprint);
+  };
 
   // ── consumer providers: the control group; their refusals are the sender's, unless one provider is down ──
   const consumerBlocks = c.hardEvents.filter(
@@ -221,10 +236,9 @@ export function tellStory(
 
   // ── recipient clusters: what the sender story does not explain, by gateway ──
   for (const cluster of recipientClusters(c, claimed, thresholds, gatewayOf)) {
-    const events = cluster.events;
+    let events = cluster.events;
     const existing = events.filter((e) => input.previouslyDelivered(e)).length / events.length;
     const invalid = events.filter((e) => category(e) === "invalid_recipient").length / events.length;
-    const eventSet = new Set(events);
     const orgSet = new Set(cluster.orgs);
     const clusterAttempts = c.attempts.filter((a) => orgSet.has(a.event.organisation));
     const divergence = ipMixDivergence(clusterAttempts);
@@ -233,27 +247,46 @@ export function tellStory(
     const onset = onsetOf(events);
     const host = closestSender(senderDrafts(), onset, onsetOf);
     const sameStory =
-      host !== null && sameOnset(host, onset, clusterAttempts) && sharesFootprint(events, host.events);
+      host !== null &&
+      sameOnset(host, onset, clusterAttempts) &&
+      sharesFootprint(events, host.events) &&
+      !refusesBeyondFootprint(host, orgSet, onset, c.attempts);
     // Same onset and footprint as a sender incident: part of its story. A broken control group alone is not
     // enough (a recipient change can happen on the day of a sender problem); it lowers the confidence instead.
     if (host && !standsAlone && sameStory) {
-      for (const e of events) claimed.add(e);
-      absorb(host, events);
-      continue;
+      // An organisation inside the cluster may still tell its own story: its gateway calling mailboxes that were
+      // receiving mail unknown, in numbers list decay does not reach. The rest is the sender's.
+      const own = new Set(
+        cluster.orgs.filter((org) =>
+          orgStandsAlone(
+            events.filter((e) => e.organisation === org),
+            input.previouslyDelivered,
+          ),
+        ),
+      );
+      const shared = events.filter((e) => !own.has(e.organisation));
+      for (const e of shared) claimed.add(e);
+      absorb(host, shared);
+      if (own.size === 0) continue;
+      events = events.filter((e) => own.has(e.organisation));
     }
     for (const e of events) claimed.add(e);
-    const policy = 1 - invalid;
-    const concentrated = concentratedOnSomeIps(clusterAttempts);
+    const orgsHere = new Set(events.map((e) => e.organisation));
+    const attemptsHere = c.attempts.filter((a) => orgsHere.has(a.event.organisation));
+    const invalidHere = events.filter((e) => category(e) === "invalid_recipient").length / events.length;
+    const existingHere = events.filter((e) => input.previouslyDelivered(e)).length / events.length;
+    const policy = 1 - invalidHere;
+    const concentrated = concentratedOnSomeIps(attemptsHere);
     // Departed contacts at a few small organisations ("user unknown", a bounce or two each) are list decay,
     // however recently they received mail: a directory or policy change shows as several per organisation.
     const perOrg = tallyOf(events.map((e) => e.organisation));
     const mostAtOneOrg = Math.max(...perOrg.values());
-    const decayLike = invalid >= 0.5 && (events.length < MIN_CLUSTER_BOUNCES || mostAtOneOrg < 3);
+    const decayLike = invalidHere >= 0.5 && (events.length < MIN_CLUSTER_BOUNCES || mostAtOneOrg < 3);
     let verdict: Verdict =
-      !decayLike && (existing >= EXISTING_SHARE || policy >= 0.5) ? "recipient_filter" : "list_decay";
+      !decayLike && (existingHere >= EXISTING_SHARE || policy >= 0.5) ? "recipient_filter" : "list_decay";
     let side: Side = verdict === "recipient_filter" ? "recipient" : "neutral";
     // A gateway refusing some of the sender's IPs and not the others judges those IPs: sender reputation.
-    if (concentrated && invalid < 0.5) {
+    if (concentrated && invalidHere < 0.5) {
       verdict = "sender_reputation";
       side = "sender";
     }
@@ -261,15 +294,70 @@ export function tellStory(
       verdict,
       side,
       basis: "recipient_cluster",
-      events: [...eventSet],
+      events: [...new Set(events)],
       localisation: null,
       absorbed: [],
       unitTest: c.gwTest.get(cluster.gateway),
-      ipMixDivergence: divergence,
+      ipMixDivergence: orgsHere.size === orgSet.size ? divergence : ipMixDivergence(attemptsHere),
       breadth: 1,
     });
   }
   return drafts;
+}
+
+/** A campaign carrying at least this share of a sender incident's bounces is part of its footprint. */
+const FOOTPRINT_CAMPAIGN_SHARE = 0.05;
+
+/**
+ * Whether a cluster's organisations refuse the mail a sender incident does not touch: a content block hits its
+ * campaigns, so mail of other campaigns still passes elsewhere; a recipient policy refuses everything. Needs the
+ * cluster's out-of-footprint mail to bounce at half or more, and three times the rate it has at other
+ * organisations (a sender fault on every stream has no mail outside its footprint, or fails it everywhere).
+ */
+function refusesBeyondFootprint(
+  host: IncidentDraft,
+  clusterOrgs: ReadonlySet<string>,
+  onset: string,
+  attempts: readonly Attempt[],
+): boolean {
+  const byCampaign = tallyOf(host.events.map((e) => e.campaign ?? ""));
+  const footprint = new Set(
+    [...byCampaign].filter(([, n]) => n >= FOOTPRINT_CAMPAIGN_SHARE * host.events.length).map(([k]) => k),
+  );
+  let inCluster = 0;
+  let inClusterHard = 0;
+  let elsewhere = 0;
+  let elsewhereHard = 0;
+  for (const a of attempts) {
+    if (a.event.consumer || a.event.occurredAt < onset || footprint.has(a.event.campaign ?? "")) continue;
+    if (clusterOrgs.has(a.event.organisation)) {
+      inCluster++;
+      if (a.hard) inClusterHard++;
+    } else {
+      elsewhere++;
+      if (a.hard) elsewhereHard++;
+    }
+  }
+  if (inClusterHard < 3) return false;
+  const rate = inClusterHard / inCluster;
+  const otherRate = (elsewhereHard + 1) / (elsewhere + 2);
+  return rate >= 0.5 && rate >= 3 * otherRate;
+}
+
+/**
+ * One organisation's own evidence inside a cluster that shares a sender incident's onset: its gateway calls
+ * mailboxes unknown that were receiving mail, more of them than departed contacts make.
+ */
+function orgStandsAlone(
+  events: readonly NormalizedEvent[],
+  previouslyDelivered: (e: NormalizedEvent) => boolean,
+): boolean {
+  if (events.length < MIN_CLUSTER_BOUNCES) return false;
+  const invalid = events.filter((e) => e.classification?.category === "invalid_recipient");
+  return (
+    invalid.length >= 0.5 * events.length &&
+    invalid.filter(previouslyDelivered).length >= EXISTING_SHARE * invalid.length
+  );
 }
 
 /**
@@ -331,8 +419,39 @@ function bestSenderLocalisation(
     if (breadth.groups < MIN_BREADTH || breadth.topShare > MAX_GROUP_SHARE) continue;
     findings.push({ localisation: l, attempts: on });
   }
-  findings.sort((a, b) => b.localisation.surprise - a.localisation.surprise);
+  // The elements that explain the most of the excess are the cause; another dimension's elements localise too when
+  // they happen to share the failing mail (a campaign sent from the failing pool). Near ties go to the surprise.
+  const power = (f: SenderFinding) => sum(f.localisation.elements.map((e) => e.explanatoryPower));
+  const standing = findings.filter((f) => !findings.some((g) => g !== f && explainedBy(f, g)));
+  if (standing.length > 0) findings.splice(0, findings.length, ...standing);
+  findings.sort((a, b) =>
+    Math.abs(power(a) - power(b)) > POWER_TIE
+      ? power(b) - power(a)
+      : b.localisation.surprise - a.localisation.surprise,
+  );
   return findings[0] ?? null;
+}
+
+/**
+ * Whether another dimension's elements explain a finding: since its bounces began, the finding's own mail outside
+ * the other's elements is at baseline (a campaign failing only where it left from the failing pool).
+ */
+function explainedBy(f: SenderFinding, g: SenderFinding): boolean {
+  const times = f.attempts
+    .filter((a) => a.hard)
+    .map((a) => a.event.occurredAt)
+    .sort();
+  const onset = times[Math.floor(times.length * 0.05)];
+  if (onset === undefined) return false;
+  const other = new Set(g.localisation.elements.map((e) => e.element));
+  const dimension = g.localisation.dimension;
+  const outside = f.attempts.filter(
+    (a) => a.event.occurredAt >= onset && !other.has(a.coordinates[dimension] ?? ""),
+  );
+  if (outside.length < 10) return false;
+  const actual = outside.filter((a) => a.hard).length;
+  const expected = sum(outside.map((a) => a.expected));
+  return actual < CONCENTRATION * Math.max(expected, 1);
 }
 
 /** Recipient groups carrying excess bounces among these attempts, and the largest group's share of the excess. */
