@@ -42,9 +42,12 @@ const KeyLockSchema = z.object({
 });
 type KeyLock = z.infer<typeof KeyLockSchema>;
 
-/** The local store's version token: the content's SHA-256 (S3's ETag is its MD5 for a plain put). */
+/**
+ * The local store's version token: the content's MD5 in quotes, as S3's ETag of a single-part upload is (a
+ * lease's body carries a random token, so two versions never share one).
+ */
 export function etagOf(bytes: Uint8Array): string {
-  return `"${createHash("sha256").update(bytes).digest("hex")}"`;
+  return `"${createHash("md5").update(bytes).digest("hex")}"`;
 }
 
 /**
