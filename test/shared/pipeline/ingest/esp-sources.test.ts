@@ -163,7 +163,9 @@ describe("ingest from SparkPost, Postmark and SendGrid", () => {
     expect(sleeps).toContain(3000);
     expect(sleeps).toContain(2000);
     for (const id of ["sparkpost-us", "postmark"])
-      expect((await readCursor(store, id, new Date()))?.position).toBe(new Date(now.getTime() - HOUR).toISOString());
+      expect((await readCursor(store, id, new Date()))?.position).toBe(
+        new Date(now.getTime() - HOUR).toISOString(),
+      );
     // SparkPost's own per-domain metrics agree with what was ingested, except the domain they were doctored for.
     const summary = logs.find((l) => l.includes("cross-check with SparkPost's metrics"));
     expect(summary).toMatch(/19 of 20 busiest domain\(s\) agree within 10%/);
