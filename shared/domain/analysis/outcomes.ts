@@ -1,10 +1,10 @@
-import type { Category } from "../classify/taxonomy.ts";
+import { type Category, NOT_ATTEMPTED_CATEGORIES } from "../classify/taxonomy.ts";
 import type { NormalizedEvent } from "../events/normalized-event.ts";
 
 /**
  * What one event contributes to the hard-bounce rate. Only final outcomes count: delivered or bounced.
  * Deferrals are not final, and drops (the ESP's own suppression list) were never attempted, so both stay out
- * of numerator and denominator (esp-apis.md §0.2).
+ * of numerator and denominator (esp-apis.md §0.2); so do bounces classified as the ESP's own refusal.
  */
 export type Outcome = "delivered" | "soft" | "not_counted" | { readonly hard: Category };
 
@@ -12,6 +12,8 @@ export type Outcome = "delivered" | "soft" | "not_counted" | { readonly hard: Ca
 export function outcomeOf(e: NormalizedEvent): Outcome {
   if (e.type === "delivered") return "delivered";
   if (e.type !== "bounced") return "not_counted";
+  // A bounce the ESP wrote about its own refusal (suppression list, cancelled campaign) is a drop by another name.
+  if (e.classification && NOT_ATTEMPTED_CATEGORIES.has(e.classification.category)) return "not_counted";
   const permanent =
     e.espClass === "hard" ||
     ((e.espClass === null || e.espClass === "undetermined") && (e.smtp?.code ?? 0) >= 500);

@@ -2,6 +2,7 @@ import { type GatewayId, gatewayInfo, type Vendor } from "../gateways/catalogue.
 import { gatewayOfMxHost } from "../gateways/gateway-of-mx-host.ts";
 import { quotedRemoteReply } from "./remote-reply.ts";
 import { type RuleContext, ruleApplies, type TextRule, type Verdict } from "./rule.ts";
+import { ESP_RULES } from "./rules/esp-rules.ts";
 import { GATEWAY_RULES } from "./rules/gateway-rules.ts";
 import { GENERIC_RULES } from "./rules/generic-rules.ts";
 import { verdictForEnhancedCode, verdictForReplyCode } from "./rules/status-code-rules.ts";
@@ -13,7 +14,8 @@ import { vendorFromText } from "./vendor-fingerprints.ts";
 const MAX_TEXT = 4000;
 /** Ceiling on confidence in a "user unknown" from a gateway that validates against a directory copy. */
 const DIRECTORY_COPY_CEILING = 0.5;
-const RULES: readonly TextRule[] = [...GATEWAY_RULES, ...GENERIC_RULES];
+/** The ESP's own wording first: a refusal the ESP made itself involves no receiver, whatever else the text says. */
+const RULES: readonly TextRule[] = [...ESP_RULES, ...GATEWAY_RULES, ...GENERIC_RULES];
 
 interface Decision extends Verdict {
   readonly rule: string;
@@ -21,7 +23,7 @@ interface Decision extends Verdict {
 }
 
 /**
- * Classifies one bounce. Evidence in order: gateway-specific wording, generic wording, the enhanced status
+ * Classifies one bounce. Evidence in order: the ESP's own wording, gateway-specific wording, generic wording, the enhanced status
  * code, the basic reply code; then the SMTP stage and the gateway's known habits adjust the verdict.
  * Pure and total: never throws, the same input always gives the same output.
  */

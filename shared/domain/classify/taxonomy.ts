@@ -12,6 +12,7 @@ export const CategorySchema = z.enum([
   "message_too_large",
   "transient",
   "esp_internal",
+  "esp_refused",
   "unknown",
 ]);
 export type Category = z.infer<typeof CategorySchema>;
@@ -39,8 +40,16 @@ export const DEFAULT_SIDE: Readonly<Record<Category, Side>> = {
   message_too_large: "sender",
   transient: "neutral",
   esp_internal: "sender",
+  esp_refused: "neutral",
   unknown: "neutral",
 };
+
+/**
+ * Refusals the ESP made on its own policy (its suppression lists, a cancelled campaign, an unconfigured sending
+ * domain, a template that did not render): no receiving server was asked, so they are not delivery attempts.
+ * They stay out of bounce rates, like the ESP's drops, and are evidence for neither side.
+ */
+export const NOT_ATTEMPTED_CATEGORIES: ReadonlySet<Category> = new Set<Category>(["esp_refused"]);
 
 /** Categories that mean the receiver refused the mail on purpose (a block), not that the mailbox is missing. */
 export const BLOCK_CATEGORIES: ReadonlySet<Category> = new Set<Category>([

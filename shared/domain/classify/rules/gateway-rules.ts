@@ -170,6 +170,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     id: "google.dns-error",
     vendor: "google",
     pattern: /^DNS Error: \d+ DNS type '\w+' lookup of/i,
+    // A null MX (RFC 7505) is the domain saying it takes no mail: a verdict, not a lookup to retry.
+    when: (ctx) => !/null ?mx|(?:does not|doesn'?t) (?:accept|receive) (?:e-?)?mail/i.test(ctx.text),
     category: "transient",
     confidence: 0.6,
     evidence: "Gmail's 'DNS Error' DSN reports a failed lookup it retries, not a verdict on the domain",

@@ -21,7 +21,7 @@ export const GENERIC_RULES: readonly TextRule[] = [
   {
     id: "generic.esp-internal",
     pattern:
-      /\bamazon ses (?:has suppressed|could not|was unable|did not)|your (?:sending )?account (?:has been|is) (?:paused|suspended|disabled|under review)|esp internal error|internal error (?:occurred )?(?:while|when) sending|message was not sent (?:because|due to)/i,
+      /\bamazon ses (?:could not|was unable|did not)|your (?:sending )?account (?:has been|is) (?:paused|suspended|disabled|under review)|esp internal error|internal error (?:occurred )?(?:while|when) sending|message was not sent (?:because|due to)/i,
     category: "esp_internal",
     side: "sender",
     confidence: 0.7,
@@ -58,12 +58,12 @@ export const GENERIC_RULES: readonly TextRule[] = [
   {
     id: "generic.account-disabled",
     pattern:
-      /\b(?:account|mail ?box|user|address|recipient|e-?mail)\b[^.;]{0,30}?\b(?:has been |is |was )?(?:disabled|deactivated|suspended|inactive|frozen|locked|closed|terminated|discontinued|archived)\b|\binactive (?:e-?mail )?(?:address|account|user|mailbox)|disabled recipient|no longer (?:accepts|accepting|receives|receiving) (?:e-?)?mail|this (?:address|account) (?:is )?no longer (?:active|in use|valid)/i,
+      /\b(?:account|mail ?box|user|address|recipient|e-?mail)\b[^.;]{0,30}?\b(?:has been |is |was )?(?:disabled|deactivated|suspended|inactive|frozen|locked|closed|terminated|discontinued|archived)\b|\binactive (?:e-?mail )?(?:address|account|user|mailbox)|disabled recipient|no longer (?:accepts|accepting|receives|receiving) (?:e-?)?mail|this (?:address|account|mail ?box) (?:is )?no longer (?:active|in use|in service|valid)|\b(?:is currently|has been|temporar(?:il)?y) (?:suspended|locked)\b|\barchived recipient\b|boite du destinataire archivee|\bis a deactivated mailbox\b|user is terminated|recipient suspend the service|(?:blocked|closed|disabled|deactivated|suspended|locked) (?:due to|because of|for) (?:long |prolonged )?inactivity/i,
     category: "invalid_recipient",
     confidence: 0.8,
     mailboxLevel: true,
     evidence:
-      "sisimai Suspend phrases; RFC 3463 X.7.13 user account disabled (for B2B usually a person who left)",
+      "sisimai Suspend phrases (github.com/sisimai/go-sisimai reason/why-suspend.go, BSD 2-Clause); RFC 3463 X.7.13 user account disabled (for B2B usually a person who left)",
   },
   {
     id: "generic.moved",
@@ -91,13 +91,23 @@ export const GENERIC_RULES: readonly TextRule[] = [
     evidence: "URL/domain block lists concern the message body, not the sending IP",
   },
   {
+    // Amazon's generic DSN: "The account or domain may not exist, they may be blacklisted, or missing the proper
+    // dns entries." Its first guess is the recipient; "blacklisted" here is not about the sending IP.
+    id: "generic.account-or-domain-may-not-exist",
+    pattern: /the account or domain may not exist/i,
+    category: "invalid_recipient",
+    confidence: 0.55,
+    evidence:
+      "sisimai HostUnknown phrase 'the account or domain may not exist' (go-sisimai reason/why-hostunknown.go)",
+  },
+  {
     id: "generic.reputation",
     pattern:
-      /\b(?:black|block|deny|ban)[ -]?list(?:ed)?\b|\b(?:rbl|dnsbl|dnsbls|rbl\+)\b|spamhaus|spamcop|sorbs|cloudmark|senderscore|barracudacentral|blocked using|\blisted (?:in|on|at) (?:the |our )?[\w.-]*\s?(?:rbl|dnsbl|list|block)|banned sending ip|(?:poor|bad|low|negative|insufficient) (?:ip |sender |sending )?reputation|reputation (?:of the sending|is too low|score)|blocked for spam|(?:ip|host|client|source)[^.;]{0,40}\b(?:blocked|banned|rejected|bloquee)\b[^.;]{0,20}\b(?:for|due to|because of|pour)\b[^.;]{0,20}\b(?:spam|abuse)|(?:is|as) an open relay|due to (?:user )?complaints|sender is (?:a )?spammer/i,
+      /\b(?:black|block|deny|ban)[ -]?list(?:ed)?\b(?! (?:e-?mail )?address\b)|\b(?:rbl|dnsbl|dnsbls|rbl\+)\b|spamhaus|spamcop|sorbs|cloudmark|senderscore|barracudacentral|blocked using|\blisted (?:in|on|at) (?:the |our )?[\w.-]*\s?(?:rbl|dnsbl|list|block)|banned sending ip|(?:poor|bad|low|negative|insufficient) (?:ip |sender |sending )?reputation|reputation (?:of the sending|is too low|score)|blocked for spam|(?:ip|host|client|source)[^.;]{0,40}\b(?:blocked|banned|rejected|bloquee)\b[^.;]{0,20}\b(?:for|due to|because of|pour)\b[^.;]{0,20}\b(?:spam|abuse)|(?:is|as) an open relay|due to (?:user )?complaints|sender is (?:a )?spammer/i,
     category: "reputation_block",
     confidence: 0.85,
     evidence:
-      "sisimai Blocked / BadReputation phrases; gw §4.3 (blocked using, blacklist, RBL, Spamhaus, Cloudmark)",
+      "sisimai Blocked / BadReputation phrases; gw §4.3 (blocked using, blacklist, RBL, Spamhaus, Cloudmark). A 'blacklisted address' is a listed mailbox (the SES mailbox simulator's '550 5.1.1 user unknown ( blacklisted address: … )'), not the sending IP",
   },
   {
     id: "generic.rate-limited",
@@ -154,10 +164,11 @@ export const GENERIC_RULES: readonly TextRule[] = [
   {
     id: "generic.host-unknown",
     pattern:
-      /host unknown|unknown host|domain (?:does not exist|doesn'?t exist|not found|is not reachable|name not found|may not exist|is invalid)|no such domain|unroute?able (?:address|domain)|couldn'?t find any host|illegal host\/domain|invalid domain|host or domain name not found|recipient domain must exist|no mx (?:record|host)|(?:host|domain) does not accept mail|does not accept mail \(nullmx\)|no smtp service|null ?mx|mail receiving disabled|find the recipient domain|\b(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist\b/i,
+      /host unknown|unknown host|domain (?:does not exist|doesn'?t exist|not found|is not reachable|name not found|may not exist|is invalid)|no such domain|unroute?able (?:address|domain)|couldn'?t find any host|illegal host\/domain|invalid domain|host or domain name not found|recipient domain must exist|no mx (?:record|host)|(?:host|domain) does not accept mail|does not accept mail \(nullmx\)|no smtp service|null ?mx|mail receiving disabled|find the recipient domain|\b(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist\b|name or service not known|\bdomain must exist|name server: \.: host not found|mail domain mentioned in email address is unknown|unknown domain name|\b(?:domain|host)\b[^.;]{0,60}?\b(?:does not|doesn'?t) (?:accept|receive) (?:e-?)?mail/i,
     category: "invalid_recipient",
     confidence: 0.85,
-    evidence: "sisimai HostUnknown / NotAccept; RFC 3463 X.1.2, X.4.4; RFC 7505 null MX",
+    evidence:
+      "sisimai HostUnknown / NotAccept phrases (go-sisimai reason/why-hostunknown.go, why-notaccept.go); RFC 3463 X.1.2, X.4.4; RFC 7505 null MX ('Recipient address has null MX', 5.1.10)",
   },
   {
     id: "generic.user-unknown",
@@ -167,6 +178,18 @@ export const GENERIC_RULES: readonly TextRule[] = [
     confidence: 0.85,
     mailboxLevel: true,
     evidence: "sisimai UserUnknown phrases; RFC 3463 X.1.1",
+  },
+  {
+    // How less common servers word a directory miss (qmail/vpopmail, Courier, Domino, Exim callouts, LDAP
+    // lookups, non-English servers): the phrases of Sisimai's UserUnknown table the generic rule misses.
+    id: "generic.directory-miss",
+    pattern:
+      /\baddress (?:invalid|not present in directory)\b|can'?t accept user|is not a known user|is not an active address at this host|\bmailbox (?:invalid|not present)\b|no (?:account|mailbox) by that name|no mail ?box (?:available for this user|found)|\bthere is no one at this address|no such (?:person|address) (?:at|here)|\brecipient (?:is not accepted|not ok)\b|recipient refuses to accept your mail|sorry, badrcptto|your envelope recipient (?:has been denied|is in my badrcptto list)|this recipient is (?:in my badrecipientto|not in my validrcptto) list|the following recipients was undeliverable|this email address is wrong or no longer valid|user missing home directory|\buser not (?:active|known)\b|invalid or unknown virtual user|<[^<>\s]+@[^<>\s]+> not found|\bno \S+ in name directory|\brcpt <[^>]*> does not exist|\b(?:recipient|user) \S+ was not found\b|\buser \([^)]*\) unknown|nessun utente simile|no existe (?:dicha persona|ese usuario)|utilisateur inconnu|adresse nicht gefunden/i,
+    category: "invalid_recipient",
+    confidence: 0.75,
+    mailboxLevel: true,
+    evidence:
+      "sisimai UserUnknown phrases (github.com/sisimai/go-sisimai reason/why-userunknown.go, BSD 2-Clause); RFC 3463 X.1.1",
   },
   {
     id: "generic.recipient-mailer-error",

@@ -289,3 +289,22 @@ describe("analyse: reputation values beyond the block lists", () => {
     expect(dropped?.attribution?.features.reputation).toBeLessThan(0);
   });
 });
+
+describe("analyse: refusals the ESP made on its own", () => {
+  it("keeps a suppression-list surge out of the hard-bounce rate and out of every incident", () => {
+    // SparkPost's wording for its customer suppression list (support.sparkpost.com/docs/user-guide/using-suppression-lists).
+    const SUPPRESSED = "554 5.7.1 recipient address was suppressed due to customer policy";
+    const mimecast = ORGS.filter((o) => gatewayOf.get(o) === "mimecast");
+    const r = run(
+      windowTraffic((org, ip, i) =>
+        gatewayOf.get(org) === "mimecast" && i % 2 === 0 ? ev(org, ip, { text: SUPPRESSED }) : null,
+      ),
+      () => true,
+    );
+    expect(r.incidents).toEqual([]);
+    for (const org of mimecast) {
+      const row = r.organisations.find((o) => o.domain === org);
+      expect(row, org).toMatchObject({ hardBounces: 0, attempts: 15, spike: false });
+    }
+  });
+});

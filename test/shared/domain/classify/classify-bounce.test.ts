@@ -170,6 +170,129 @@ describe("classifyBounce: stage and gateway habits", () => {
   });
 });
 
+describe("classifyBounce: refusals the ESP made on its own", () => {
+  // Each text is the ESP's published wording (sources in shared/domain/classify/rules/esp-rules.ts).
+  const refusals: ReadonlyArray<readonly [string, Partial<{ code: number; enhanced: string }>]> = [
+    ["554 5.7.1 recipient address was suppressed due to customer policy", { code: 554, enhanced: "5.7.1" }],
+    ["554 5.7.1 recipient address was suppressed due to system policy (Spam Complaint)", { code: 554 }],
+    ["554 5.7.1 [internal] recipient address was suppressed due to system policy", {}],
+    ["Not delivering to a user who marked your messages as spam", {}],
+    ["Not delivering to previously bounced address", {}],
+    ["Not delivering to unsubscribed address", {}],
+    ["554 5.7.1 [internal] Campaign cancelled", { code: 554, enhanced: "5.7.1" }],
+    ["550 5.7.1 Unconfigured Sending Domain <app.example.com>", { code: 550 }],
+    [
+      "host smtp.sparkpostmail.com[54.69.234.221] said: 550 5.7.1 Unconfigured Sending Domain <app.example.com> (in reply to end of DATA command)",
+      {},
+    ],
+    [
+      "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address. For more information about how to remove an address from the suppression list, see the Amazon SES Developer Guide",
+      { enhanced: "5.1.1" },
+    ],
+    [
+      "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
+      { enhanced: "5.1.1" },
+    ],
+    ["Address on suppression list", {}],
+    ["Spam Reporting Address", {}],
+    ["Attribute 'name' is not present in the rendering data.", {}],
+  ];
+
+  it("reads suppression-list hits, cancelled campaigns, unconfigured domains and rendering failures as esp_refused: neutral, never a block", () => {
+    for (const [text, codes] of refusals) {
+      const c = classifyBounce({ text, ...codes, espClass: "hard" });
+      expect(c, text).toMatchObject({ category: "esp_refused", side: "neutral", falseHardBounce: false });
+    }
+  });
+
+  it("keeps the ESP suspending or throttling itself an ESP fault, not greylisting", () => {
+    for (const input of [
+      { text: "451 4.3.0 [internal] Sending IP temporarily suspended" },
+      { text: "451 4.3.0 [internal] Sending IP temporarily suspended", code: 451, enhanced: "4.3.0" },
+    ]) {
+      expect(classifyBounce(input), input.text).toMatchObject({ category: "esp_internal", side: "sender" });
+    }
+  });
+
+  it("reads the SES mailbox simulator's blacklisted address as a missing mailbox, not a block list", () => {
+    const c = classifyBounce({
+      text: "550 5.1.1 user unknown ( blacklisted address: bounce@simulator.amazonses.com )",
+      espClass: "hard",
+    });
+    expect(c).toMatchObject({ category: "invalid_recipient", side: "neutral", falseHardBounce: false });
+    // A listed sending IP is still a reputation block.
+    expect(classifyBounce({ text: "554 5.7.1 Service unavailable; Client host blacklisted" }).category).toBe(
+      "reputation_block",
+    );
+  });
+
+  it("reads SendGrid's unresolvable recipient domain as an invalid recipient, not a PTR requirement", () => {
+    const c = classifyBounce({
+      text: "unable to get mx info: failed to get IPs from PTR record: lookup <nil>: unrecognized address",
+      espClass: "block",
+    });
+    expect(c).toMatchObject({ category: "invalid_recipient", side: "neutral" });
+    // A receiver's reverse-DNS requirement stays a sender-side policy block.
+    expect(
+      classifyBounce({
+        text: "550 5.7.25 The IP address sending this message does not have a PTR record setup",
+      }),
+    ).toMatchObject({ category: "policy_block", side: "sender" });
+  });
+});
+
+describe("classifyBounce: directory misses, disabled accounts and null MX of less common servers", () => {
+  it("reads directory-miss wording from Sisimai's UserUnknown table as an invalid recipient", () => {
+    for (const text of [
+      "550 sorry, no account by that name here",
+      "550 5.1.1 <kijitora@example.org> not found",
+      "550 User x@example.org was not found in LDAP server",
+      "553 sorry, your envelope recipient is in my badrcptto list (#5.7.1)",
+      "550 vdeliver: Invalid or unknown virtual user 'neko'",
+      "550 5.1.1 Recipient not OK",
+      "550 there is no one at this address",
+    ]) {
+      expect(classifyBounce({ text }).category, text).toBe("invalid_recipient");
+    }
+  });
+
+  it("reads suspended, archived and inactive mailboxes as invalid recipients, not policy blocks", () => {
+    for (const text of [
+      "550 5.2.1 This mailbox has been blocked due to inactivity",
+      "550 This mailbox is no longer in service",
+      "550 5.2.1 <neko@example.org> is a deactivated mailbox",
+      "550 Requested action not taken: archived recipient",
+      "550 5.2.1 kijitora@example.org is currently suspended",
+    ]) {
+      expect(classifyBounce({ text }).category, text).toBe("invalid_recipient");
+    }
+  });
+
+  it("reads a null MX (RFC 7505) as an invalid recipient, also in Gmail's DNS Error wording", () => {
+    for (const text of [
+      "DNS Error: 1234 DNS type 'mx' lookup of example.org responded with code NOERROR The domain example.org doesn't receive email according to the administrator: returned Null MX",
+      "550 5.1.10 Recipient address has a null MX",
+      "553 example.org does not accept mail (nullMX)",
+    ]) {
+      expect(classifyBounce({ text }).category, text).toBe("invalid_recipient");
+    }
+    // A failed lookup Gmail retries stays transient.
+    expect(
+      classifyBounce({
+        text: "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code SERVFAIL",
+        enhanced: "4.0.0",
+      }).category,
+    ).toBe("transient");
+  });
+
+  it("reads Amazon's 'the account or domain may not exist, they may be blacklisted' as an invalid recipient", () => {
+    const c = classifyBounce({
+      text: "The mail server could not deliver mail to x@example.net. The account or domain may not exist, they may be blacklisted, or missing the proper dns entries.",
+    });
+    expect(c.category).toBe("invalid_recipient");
+  });
+});
+
 describe("classifyBounce: properties", () => {
   const input = fc.record(
     {
