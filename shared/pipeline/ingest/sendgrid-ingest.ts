@@ -13,14 +13,22 @@ import { keys, partitionDateOf, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 import { readCursor, writeCursor } from "./cursor.ts";
 import { type BatchResult, formatNotes, type SourceRecord } from "./ingest-batch.ts";
+import { nestedDeeperThan } from "./json-depth.ts";
 import type { SeenEventIds } from "./seen-event-ids.ts";
 import { pagesToRecords } from "./windowed-ingest.ts";
 import { writeBatch } from "./write-batch.ts";
 
 const DAY_MS = 86_400_000;
-/** SendGrid retries a webhook delivery for up to 72 hours, and the receiver files a batch by its earliest event. */
-const WEBHOOK_SCAN_DAYS = 4;
-const WEBHOOK_OBJECT = /\/webhook-[0-9a-f]{32}-0\.json\.gz$/;
+/**
+ * How long after midnight a receiver may still be writing a batch it stamped with the day before: its function
+ * times out in seconds, so an hour is ample. A day is closed (never listed again) only after that.
+ */
+const LANDING_GRACE_MS = 3_600_000;
+/** Where the ingest starts when its state predates arrival dating: the days the old scan covered. */
+const LEGACY_SCAN_DAYS = 4;
+const WEBHOOK_OBJECT = /\/(webhook-[0-9a-f]{32})-0\.json\.gz$/;
+/** A webhook event nested deeper than this is no SendGrid event: quarantined on its own, not parsed further. */
+export const MAX_WEBHOOK_EVENT_DEPTH = 64;
 
 export interface SendgridIngestDeps {
   readonly store: ObjectStore;
@@ -31,12 +39,20 @@ export interface SendgridIngestDeps {
   readonly httpOptions?: { readonly sleep?: (ms: number) => Promise<void>; readonly maxAttempts?: number };
 }
 
-const ProcessedSchema = z.object({ processed: z.record(z.string(), z.string()) });
+/**
+ * Which landed batches are done. `openFrom` is the first arrival day still listed: every batch of an earlier day
+ * is done; `processed` holds the done batches of the open days (key → when).
+ */
+const WebhookStateSchema = z.object({
+  openFrom: z.iso.date().optional(),
+  processed: z.record(z.string(), z.string()),
+});
+type WebhookState = z.infer<typeof WebhookStateSchema>;
 
 /**
- * SendGrid: the webhook batches the receiver landed under raw/sendgrid/ (each normalized once; which ones are
- * done is kept in state/cursors/{id}.webhook.json, pruned to the days still scanned), then, when asked, the
- * bounce and block suppression lists behind their own cursor.
+ * SendGrid: the webhook batches the receiver landed under raw/sendgrid/dt={arrival day}/, each normalized once
+ * however old the events inside or the run that finds them (which are done: state/cursors/{id}.webhook.json),
+ * then, when asked, the bounce and block suppression lists behind their own cursor.
  */
 export async function ingestSendgrid(
   source: SendgridSourceConfig,
@@ -55,60 +71,109 @@ async function ingestWebhookBatches(
   out: BatchResult[],
 ): Promise<void> {
   const stateKey = keys.cursor(`${source.id}.webhook`);
-  const body = await deps.store.get(stateKey);
-  const state = body ? parseProcessed(body, stateKey, deps.store.location) : { processed: {} };
+  const state = await readWebhookState(deps.store, stateKey);
   const now = deps.now().getTime();
-  const days = Array.from({ length: WEBHOOK_SCAN_DAYS }, (_, i) =>
-    utcDate(new Date(now - i * DAY_MS)),
-  ).reverse();
-  const processed = new Map(
-    Object.entries(state.processed).filter(([key]) => (partitionDateOf(key) ?? "") >= (days[0] ?? "")),
-  );
+  const today = utcDate(new Date(now));
+  // No state yet: every day landed so far. State from before arrival dating: the days the old scan covered.
+  const openFrom =
+    state === null ? null : (state.openFrom ?? utcDate(new Date(now - (LEGACY_SCAN_DAYS - 1) * DAY_MS)));
+  const processed = new Map(Object.entries(state?.processed ?? {}));
   const pending: string[] = [];
-  for (const day of days) {
-    for await (const o of deps.store.list(`${keys.rawPrefix("sendgrid")}dt=${day}/`)) {
-      if (WEBHOOK_OBJECT.test(o.key) && !processed.has(o.key)) pending.push(o.key);
+  for (const prefix of listedPrefixes(openFrom, today)) {
+    for await (const o of deps.store.list(prefix)) {
+      const day = partitionDateOf(o.key);
+      if (WEBHOOK_OBJECT.test(o.key) && day !== null && (openFrom === null || day >= openFrom))
+        if (!processed.has(o.key)) pending.push(o.key);
     }
   }
-  if (pending.length === 0) {
-    deps.log(`${source.id}: no new webhook batches`);
-    return;
-  }
-  for (const key of pending.sort()) {
+  pending.sort();
+  // Days still landing (the last hour's writes may carry yesterday's date) are never closed.
+  const stillLanding = utcDate(new Date(now - LANDING_GRACE_MS));
+  // The days this run keeps open until it has finished them; a first run opens from its earliest batch.
+  const from =
+    openFrom ?? [stillLanding, ...pending.map((k) => partitionDateOf(k) ?? today)].sort()[0] ?? today;
+  const save = async (openDay: string) => {
+    const next: WebhookState = {
+      openFrom: openDay,
+      processed: Object.fromEntries(
+        [...processed].filter(([key]) => (partitionDateOf(key) ?? "") >= openDay),
+      ),
+    };
+    await deps.store.put(stateKey, `${JSON.stringify(next, null, 2)}\n`, { contentType: "application/json" });
+  };
+
+  let done = 0;
+  for (const key of pending) {
     if (deps.shouldStop?.()) {
       deps.log(
-        `${source.id}: time budget reached; ${pending.length} webhook batch(es) left for the next run`,
+        `${source.id}: time budget reached; ${pending.length - done} webhook batch(es) left for the next run`,
       );
       break;
     }
     const raw = await deps.store.get(key);
-    if (!raw) continue;
-    const batchId = /\/(webhook-[0-9a-f]{32})-0\.json\.gz$/.exec(key)?.[1] ?? "webhook";
+    const batchId = WEBHOOK_OBJECT.exec(key)?.[1] ?? "webhook";
     const result = await writeBatch(deps.store, seen, {
       source: "sendgrid",
       batchId,
-      rawDate: partitionDateOf(key) ?? utcDate(new Date(now)),
+      rawDate: partitionDateOf(key) ?? today,
       // Already landed verbatim by the receiver, under this very key.
       rawParts: () => [],
-      records: () => webhookRecords(key, raw),
+      records: () => (raw ? webhookRecords(key, raw) : []),
       mapper: mapSendgridEvent,
     });
     processed.set(key, deps.now().toISOString());
-    await deps.store.put(
-      stateKey,
-      `${JSON.stringify({ processed: Object.fromEntries(processed) }, null, 2)}\n`,
-      {
-        contentType: "application/json",
-      },
-    );
+    done++;
+    // Written after every batch: a run cut short never redoes what it finished.
+    await save(from);
     out.push(result);
     deps.log(
       `${source.id}: ${key}: ${result.added} new event(s), ${result.duplicates} duplicate(s), ${result.quarantined} quarantined${formatNotes(result.notes)}`,
     );
   }
+  if (pending.length === 0) deps.log(`${source.id}: no new webhook batches`);
+
+  // Days before the first one with work left, and before the last one a receiver may still write to, are done.
+  const left = pending.slice(done).map((k) => partitionDateOf(k) ?? today);
+  const [firstOpen = today] = [stillLanding, ...left].sort();
+  // The later of the two: a day once closed stays closed.
+  await save([firstOpen, from].sort()[1] ?? from);
 }
 
-function webhookRecords(key: string, gz: Uint8Array): SourceRecord[] {
+/** The listings that hold every batch landed from `openFrom` (null: all of them) to today. */
+function listedPrefixes(openFrom: string | null, today: string): string[] {
+  const root = keys.rawPrefix("sendgrid");
+  if (openFrom === null) return [root];
+  const prefixes: string[] = [];
+  for (let t = Date.parse(`${openFrom}T00:00:00Z`); ; t += DAY_MS) {
+    const day = utcDate(new Date(t));
+    if (day > today) break;
+    prefixes.push(`${root}dt=${day}/`);
+  }
+  return prefixes;
+}
+
+async function readWebhookState(store: ObjectStore, key: string): Promise<WebhookState | null> {
+  const body = await store.get(key);
+  if (!body) return null;
+  let problem: string;
+  try {
+    const parsed = WebhookStateSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
+    if (parsed.success) return parsed.data;
+    problem = `${parsed.error.issues[0]?.path.join(".") || "top level"}: ${parsed.error.issues[0]?.message}`;
+  } catch (e) {
+    problem = `not JSON (${(e as Error).message})`;
+  }
+  // A damaged record is named with what to do, never read as empty.
+  throw new Error(
+    `${key} in ${store.location} is damaged: ${problem}; delete it to process every landed webhook batch again (events already stored are not stored twice)`,
+  );
+}
+
+/**
+ * The events of one landed batch. Anything wrong with the bytes becomes a quarantined record of this batch (the
+ * raw copy stays where it is), never an exception: a bad batch must not stop the batches after it.
+ */
+export function webhookRecords(key: string, gz: Uint8Array): SourceRecord[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(gunzipSync(gz).toString("utf8"));
@@ -117,9 +182,19 @@ function webhookRecords(key: string, gz: Uint8Array): SourceRecord[] {
       { ref: key, value: null, parseError: `landed webhook batch is unreadable (${(e as Error).message})` },
     ];
   }
-  if (!Array.isArray(parsed))
-    return [{ ref: key, value: parsed, parseError: "landed webhook batch is not an array" }];
-  return parsed.map((value, i) => ({ ref: `${key} item ${i}`, value }));
+  if (!Array.isArray(parsed)) {
+    const shallow = !nestedDeeperThan(parsed, MAX_WEBHOOK_EVENT_DEPTH);
+    return [{ ref: key, value: shallow ? parsed : null, parseError: "landed webhook batch is not an array" }];
+  }
+  return parsed.map((value: unknown, i) =>
+    nestedDeeperThan(value, MAX_WEBHOOK_EVENT_DEPTH)
+      ? {
+          ref: `${key} item ${i}`,
+          value: null,
+          parseError: `nested more than ${MAX_WEBHOOK_EVENT_DEPTH} levels deep: not a SendGrid event (kept verbatim in ${key})`,
+        }
+      : { ref: `${key} item ${i}`, value },
+  );
 }
 
 async function ingestSuppressions(
@@ -169,23 +244,4 @@ async function ingestSuppressions(
     position: now.toISOString(),
     lastBatch: "suppressions",
   });
-}
-
-/** The webhook batches already ingested; a damaged record of them is named with what to do. */
-function parseProcessed(
-  body: Uint8Array,
-  key: string,
-  location: string,
-): { processed: Record<string, string> } {
-  let problem: string;
-  try {
-    const parsed = ProcessedSchema.safeParse(JSON.parse(Buffer.from(body).toString("utf8")));
-    if (parsed.success) return parsed.data;
-    problem = `${parsed.error.issues[0]?.path.join(".") || "top level"}: ${parsed.error.issues[0]?.message}`;
-  } catch (e) {
-    problem = `not JSON (${(e as Error).message})`;
-  }
-  throw new Error(
-    `${key} in ${location} is damaged: ${problem}; delete it to process the webhook batches of the last ${WEBHOOK_SCAN_DAYS} days again (events already stored are not stored twice)`,
-  );
 }

@@ -12,8 +12,10 @@ import type { ObjectStore } from "../../store/object-store.ts";
  * The core of the SendGrid Event Webhook endpoint (esp-apis.md §1.5, §1.6): verify the signature over the
  * exact bytes received, then land the batch verbatim. Nothing is parsed beyond "is it a JSON array": mapping
  * happens at ingest, from the raw copy, so a mapper fix can be replayed over everything ever received.
- * SendGrid retries non-2xx for hours and sends duplicates, so the key is derived from the bytes alone and a
- * redelivery lands on the object already there.
+ * SendGrid retries non-2xx for hours and sends duplicates, so the key is the arrival date plus the bytes' hash: a
+ * redelivery the same day lands on the object already there, one after midnight on a second object whose events
+ * the ingest skips as duplicates (by sg_event_id). Filing by arrival, not by the events' dates, is what lets the
+ * ingest find every batch: it reads arrival days from where it left off, however old the events inside.
  */
 
 export interface WebhookRequest {
@@ -32,11 +34,6 @@ export interface ReceiveSendgridWebhookDeps {
   readonly maxAgeSeconds?: number;
   /** Bodies above this are refused with 413 (default 5 MB; SendGrid posts at most ~768 KB). */
   readonly maxBodyBytes?: number;
-  /**
-   * The `dt=` partition: the UTC date of the batch's earliest event (default; a pure function of the bytes, so
-   * a redelivery after midnight still lands on the same key) or the date received.
-   */
-  readonly partitionBy?: "event" | "received";
 }
 
 export interface WebhookResponse {
@@ -54,9 +51,6 @@ export interface WebhookResponse {
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
-// Outside 2000..2100 a `timestamp` is not one to partition by.
-const MIN_EPOCH_S = 946_684_800;
-const MAX_EPOCH_S = 4_102_444_800;
 
 export async function receiveSendgridWebhook(
   request: WebhookRequest,
@@ -97,8 +91,8 @@ export async function receiveSendgridWebhook(
   // Nothing to keep; SendGrid's "test your integration" posts are not empty, so this is only odd clients.
   if (batch.length === 0) return { statusCode: 204, body: "" };
 
-  const dt = deps.partitionBy === "received" ? utcDate(now) : (earliestEventDate(batch) ?? utcDate(now));
-  const key = sendgridWebhookRawKey(raw, dt);
+  // The arrival date, never the events' dates: the ingest reads arrival days in order (sendgrid-ingest.ts).
+  const key = sendgridWebhookRawKey(raw, utcDate(now));
   try {
     // ifAbsent: a redelivery (same bytes, same key) keeps the first copy and costs no rewrite.
     const created = await deps.store.put(key, gzipSync(raw), {
@@ -129,18 +123,6 @@ export function sendgridWebhookBatchId(raw: Buffer): string {
  */
 export function sendgridWebhookRawKey(raw: Buffer, dt: string): string {
   return keys.raw("sendgrid", dt, sendgridWebhookBatchId(raw), 0);
-}
-
-/** UTC date of the earliest readable `timestamp` in the batch; null when none is readable. */
-export function earliestEventDate(batch: readonly unknown[]): string | null {
-  let min = Number.POSITIVE_INFINITY;
-  for (const e of batch) {
-    if (typeof e !== "object" || e === null) continue;
-    const t: unknown = (e as { timestamp?: unknown }).timestamp;
-    if (typeof t === "number" && Number.isFinite(t) && t >= MIN_EPOCH_S && t < MAX_EPOCH_S && t < min)
-      min = t;
-  }
-  return min === Number.POSITIVE_INFINITY ? null : utcDate(new Date(Math.round(min * 1000)));
 }
 
 /** The body as the exact bytes SendGrid sent, or "too large" (checked before decoding base64). */

@@ -37,7 +37,8 @@ const EVENTS = [
     status: "5.1.1",
   },
 ];
-const BATCH_DATE = "2024-05-29";
+// Filed by the day it arrived, not by its events' (the earliest is from the day before).
+const BATCH_DATE = "2024-05-30";
 // Compact JSON as SendGrid posts it, with its trailing CRLF: the bytes stored must be these exactly.
 const BODY = `${JSON.stringify(EVENTS)}\r\n`;
 const HASH = createHash("sha256").update(BODY).digest("hex").slice(0, 32);
@@ -113,7 +114,7 @@ describe("receiveSendgridWebhook", () => {
     expect((await listAll()).map((o) => o.key)).toEqual([KEY]);
   });
 
-  it("stores two identical deliveries once, even when the retry is signed later and after midnight", async () => {
+  it("stores two identical deliveries the same day once, even when the retry is signed later", async () => {
     const first = await receiveSendgridWebhook(request(), deps());
     const later = new Date(NOW.getTime() + 6 * 3_600_000);
     const laterTs = String(later.getTime() / 1000);
@@ -123,16 +124,17 @@ describe("receiveSendgridWebhook", () => {
     expect((await listAll()).map((o) => o.key)).toEqual([KEY]);
   });
 
-  it("partitions by the date received when asked", async () => {
-    const res = await receiveSendgridWebhook(request(), deps({ partitionBy: "received" }));
-    expect(res.stored?.key).toBe(`raw/sendgrid/dt=2024-05-30/webhook-${HASH}-0.json.gz`);
-  });
-
-  it("falls back to the date received when no event has a readable timestamp", async () => {
-    const body = JSON.stringify([{ event: "delivered", timestamp: "yesterday" }, 42]);
-    const res = await receiveSendgridWebhook(request(body), deps());
-    expect(res.statusCode).toBe(204);
+  it("files a batch by the day it arrived, however old its events", async () => {
+    const old = JSON.stringify([{ ...EVENTS[1], timestamp: NOW.getTime() / 1000 - 5 * 86_400 }]);
+    const res = await receiveSendgridWebhook(request(old), deps());
     expect(res.stored?.key).toMatch(/^raw\/sendgrid\/dt=2024-05-30\/webhook-[0-9a-f]{32}-0\.json\.gz$/);
+    // A retry after midnight is a second object; the ingest skips its events as duplicates.
+    const tomorrow = new Date(NOW.getTime() + 86_400_000);
+    const retry = await receiveSendgridWebhook(request(BODY, {}, String(tomorrow.getTime() / 1000)), {
+      ...deps(),
+      now: () => tomorrow,
+    });
+    expect(retry.stored?.key).toBe(`raw/sendgrid/dt=2024-05-31/webhook-${HASH}-0.json.gz`);
   });
 
   it("verifies and stores the decoded bytes of a base64-encoded body", async () => {
