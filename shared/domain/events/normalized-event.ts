@@ -40,6 +40,11 @@ export const NormalizedEventSchema = z.object({
   smtp: SmtpReplySchema.nullable(),
   /** What the ESP called the failure. */
   espClass: EspClassSchema.nullable(),
+  /**
+   * The ESP's own finer label for the failure, verbatim (SendGrid `bounce_classification`: "Invalid Address",
+   * "Reputation", ...). Additive: absent on events stored before it existed and on providers without one.
+   */
+  espClassification: z.string().min(1).max(200).nullable().optional(),
   mxHost: z.string().nullable(),
   sendingIp: z.string().nullable(),
   ipPool: z.string().nullable(),

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import * as z from "zod";
 import type { EspClass } from "../../../domain/classify/taxonomy.ts";
 import {
@@ -53,7 +54,9 @@ const EventSchema = z.looseObject({
   "delivery-status": DeliveryStatusSchema.nullish().catch(null),
   envelope: z.looseObject({ "sending-ip": optionalText, "i-ip-pool-id": optionalText }).nullish().catch(null),
   message: z
-    .looseObject({ headers: z.looseObject({ "message-id": optionalText }).nullish().catch(null) })
+    .looseObject({
+      headers: z.looseObject({ "message-id": optionalText, to: optionalText }).nullish().catch(null),
+    })
     .nullish()
     .catch(null),
   tags: z.array(z.unknown()).nullish().catch(null),
@@ -88,7 +91,8 @@ export function mapMailgunEvent(record: unknown): MappedRecord {
   return mapRecordSafely(() => mapRecord(record));
 }
 
-function mapRecord(record: unknown): ProviderEvent[] {
+function mapRecord(given: unknown): ProviderEvent[] {
+  const record = unwrapWebhook(given);
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new RecordError(`record: expected a JSON object, got ${record === null ? "null" : typeof record}`);
   }
@@ -98,9 +102,13 @@ function mapRecord(record: unknown): ProviderEvent[] {
   if (!MAPPED_EVENTS.has(e.event)) throw new RecordError(`event: unknown value ${JSON.stringify(e.event)}`);
 
   const outcome = outcomeOf(e);
-  const recipient = recipientOf(e.recipient);
-  const given = e["recipient-domain"]?.trim();
+  // A `rejected` event (Mailgun refused the API call) names no recipient: the message's To header does.
+  const recipient =
+    e.event === "rejected" && (e.recipient === undefined || e.recipient === null)
+      ? recipientOf(firstAddress(e.message?.headers?.to ?? null), "message.headers.to")
+      : recipientOf(e.recipient);
   const status = e["delivery-status"];
+  const sendingIp = e.envelope?.["sending-ip"] ?? null;
   const event: ProviderEvent = {
     // Mailgun ids are unique within a day only: the UTC day of the event scopes them. Events and Logs API
     // copies of one event share id and timestamp, so they get the same id and deduplicate.
@@ -109,11 +117,13 @@ function mapRecord(record: unknown): ProviderEvent[] {
     occurredAt,
     type: outcome.type,
     recipient,
-    recipientDomain: given ? normaliseDomain(given) : (domainOfAddress(recipient) ?? ""),
+    // From the address itself: `recipient-domain` is a separate field Mailgun does not check against it.
+    recipientDomain: domainOfAddress(recipient) ?? "",
     smtp: status ? smtpOf(status) : null,
     espClass: outcome.espClass,
     mxHost: status?.["mx-host"] ? normaliseDomain(status["mx-host"]) : null,
-    sendingIp: e.envelope?.["sending-ip"] ?? null,
+    // Docs examples mask it ("xxx.xxx.xxx.xxx"); only a real address is kept.
+    sendingIp: sendingIp !== null && isIP(sendingIp) !== 0 ? sendingIp : null,
     ipPool: e.envelope?.["i-ip-pool-id"] ?? null,
     messageId: e.message?.headers?.["message-id"] ?? null,
     campaign: campaignOf(e),
@@ -199,27 +209,70 @@ function outcomeOf(e: MailgunEvent): Outcome {
   return { type: "bounced", espClass: "undetermined" };
 }
 
+/**
+ * A webhook POST body `{signature, "event-data"}` (documentation.mailgun.com/docs/mailgun/user-manual/webhooks/
+ * webhook-payloads) carries the same event object as the Events API: mapped alike, the signature aside.
+ */
+function unwrapWebhook(record: unknown): unknown {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) return record;
+  if (!("event-data" in record)) return record;
+  const inner: unknown = (record as Record<string, unknown>)["event-data"];
+  if (typeof inner !== "object" || inner === null || Array.isArray(inner)) {
+    throw new RecordError(
+      `event-data: expected the event object, got ${inner === null ? "null" : typeof inner}`,
+    );
+  }
+  return inner;
+}
+
+/** The first address of a header list such as `"A" <a@x.com>, b@y.com`. */
+function firstAddress(header: string | null): string | null {
+  if (header === null) return null;
+  const first = header.split(",")[0]?.trim() ?? "";
+  return /<([^<>]*)>/.exec(first)?.[1] ?? (first === "" ? null : first);
+}
+
 /** Lower-cased, domain part normalised like recipientDomain (punycode, no trailing dot). */
-function recipientOf(raw: string | null | undefined): string {
-  if (raw === undefined || raw === null) throw new RecordError("recipient: missing");
+function recipientOf(raw: string | null | undefined, field = "recipient"): string {
+  if (raw === undefined || raw === null) throw new RecordError(`${field}: missing`);
   const bare = raw.trim().toLowerCase();
   const at = bare.lastIndexOf("@");
   const domain = domainOfAddress(bare);
   if (at <= 0 || domain === null || domain === "" || /\s/.test(bare)) {
-    throw new RecordError(`recipient: not an email address (${JSON.stringify(raw)})`);
+    throw new RecordError(`${field}: not an email address (${JSON.stringify(raw)})`);
   }
   return `${bare.slice(0, at)}@${domain}`;
 }
 
+// RFC 3464 diagnostic-type prefix ("smtp; "): it names the format, not the reply (stripped as SES/SendGrid do).
+const DIAGNOSTIC_TYPE = /^\s*(?:smtp|x-[a-z0-9-]+)\s*;\s*/i;
+const ENHANCED_AFTER_REPLY = /^[2-5]\d\d[\s-]+#?([245]\.\d{1,3}\.\d{1,3})(?![\d.])/;
+const LEADING_ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})(?![\d.])/;
+/**
+ * Mailgun's own codes, not a receiving server's reply: 498 is Mailgun giving up before any SMTP exchange
+ * ("No MX for [example.com]", documentation: api-events "failures" sample), 6xx its drops.
+ */
+const MAILGUN_INTERNAL_CODES: ReadonlySet<number> = new Set([498]);
+
 function smtpOf(status: NonNullable<MailgunEvent["delivery-status"]>): SmtpReply | null {
   // 6xx (and 0) are Mailgun's own codes, not a receiving server's reply.
   const code =
-    status.code !== null && Number.isInteger(status.code) && status.code >= 200 && status.code <= 599;
-  const enhanced = status["enhanced-code"];
+    status.code !== null &&
+    Number.isInteger(status.code) &&
+    status.code >= 200 &&
+    status.code <= 599 &&
+    !MAILGUN_INTERNAL_CODES.has(status.code);
+  const raw = status.message ?? status.description ?? null;
+  const text = raw === null ? null : raw.replace(DIAGNOSTIC_TYPE, "").trim() || null;
+  const given = status["enhanced-code"];
+  // Only in the text when Mailgun leaves enhanced-code out: "550-5.1.1 The email account ..."
+  const inText =
+    text === null ? undefined : (ENHANCED_AFTER_REPLY.exec(text)?.[1] ?? LEADING_ENHANCED.exec(text)?.[1]);
+  const enhanced = given !== null && ENHANCED_STATUS.test(given) ? given : (inText ?? null);
   const reply: SmtpReply = {
     code: code ? status.code : null,
     enhanced: enhanced !== null && ENHANCED_STATUS.test(enhanced) ? enhanced : null,
-    text: status.message ?? status.description ?? null,
+    text,
   };
   return reply.code === null && reply.enhanced === null && reply.text === null ? null : reply;
 }

@@ -136,7 +136,7 @@ export function mapPostmarkBounce(record: unknown): MappedRecord {
  * PUT /bounces/{id}/activate needs it; null for delivery/sent ids and other sources.
  */
 export function postmarkBounceIdOf(eventId: string): string | null {
-  return /^postmark:([1-9]\d{0,15})$/.exec(eventId)?.[1] ?? null;
+  return /^postmark:([1-9]\d{0,19})$/.exec(eventId)?.[1] ?? null;
 }
 
 /** The Delivery webhook → one `delivered` event, id `postmark:delivery:${MessageID}:${recipient}`. */
@@ -186,7 +186,9 @@ function mapBounce(record: unknown): ProviderEvent[] {
   }
   const b = parse(BounceSchema, obj);
   const id = bounceIdOf(b.ID);
-  const typeName = bounceTypeOf(b);
+  // The SpamComplaint webhook is a complaint whatever its TypeCode: Postmark's documented example sends 512
+  // (https://postmarkapp.com/developer/webhooks/spam-complaint-webhook), which the Bounce API calls SpamNotification.
+  const typeName = rt === "SpamComplaint" ? "SpamComplaint" : bounceTypeOf(b);
   const { outcome } = BOUNCE_TYPES[typeName] ?? { outcome: NONE };
   if (outcome.kind === "none") return [];
 
@@ -280,11 +282,17 @@ function mapOutbound(record: unknown): ProviderEvent[] {
   return out;
 }
 
-/** Postmark sends a number (beyond 2^31, within 2^53); a digit string, as some exports write it, is accepted. */
+/**
+ * Postmark sends a number, and its documented webhook example is 4323372036854775807, beyond 2^53: the file
+ * readers hand such numbers over as digit strings, kept exactly. A number that already lost digits is refused.
+ */
 function bounceIdOf(raw: unknown): string {
   if (raw === undefined || raw === null) throw new RecordError("ID: missing");
   if (typeof raw === "number" && Number.isSafeInteger(raw) && raw > 0) return String(raw);
-  if (typeof raw === "string" && /^[1-9]\d{0,15}$/.test(raw.trim())) return raw.trim();
+  if (typeof raw === "string" && /^[1-9]\d{0,19}$/.test(raw.trim())) return raw.trim();
+  if (typeof raw === "number" && raw > Number.MAX_SAFE_INTEGER) {
+    throw new RecordError(`ID: the number ${raw} is beyond 2^53 and has lost digits; read the file as text`);
+  }
   throw new RecordError(`ID: not a positive integer bounce id (${JSON.stringify(raw)})`);
 }
 

@@ -210,7 +210,7 @@ export class PostmarkClient {
    */
   async activateBounce(id: number | string): Promise<ActivateResult> {
     const bounceId = String(id).trim();
-    if (!/^[1-9]\d{0,15}$/.test(bounceId)) throw new RangeError(`not a Postmark bounce id: ${String(id)}`);
+    if (!/^[1-9]\d{0,19}$/.test(bounceId)) throw new RangeError(`not a Postmark bounce id: ${String(id)}`);
     const url = this.url(`/bounces/${bounceId}`);
     const got = await this.call(url, "GET", CanActivateSchema);
     if (!got.ok) {

@@ -39,6 +39,7 @@ const EventSchema = z.looseObject({
   pool: z.looseObject({ name: optionalText }).nullish().catch(null),
   category: z.unknown().optional(),
   marketing_campaign_name: optionalText,
+  bounce_classification: optionalText,
 });
 type SendgridEvent = z.infer<typeof EventSchema>;
 
@@ -78,6 +79,11 @@ function mapRecord(record: unknown): ProviderEvent[] {
     throw new RecordError(`record: expected a JSON object, got ${kindOf(record)}`);
   }
   const event: unknown = (record as { event?: unknown }).event;
+  if (event === undefined && isSuppressionEntry(record)) {
+    throw new RecordError(
+      "record: a SendGrid suppression-list entry ({created, email, reason, status} as GET /v3/suppression/bounces, blocks, invalid_emails or spam_reports return it), not an Event Webhook event: it says an address is suppressed, not what happened to a message",
+    );
+  }
   // Opens and clicks are never stored: quarantining one for an odd field would only add noise.
   if (typeof event === "string" && IGNORED_EVENTS.has(event)) return [];
   const e = parse(record);
@@ -102,8 +108,14 @@ function mapRecord(record: unknown): ProviderEvent[] {
     ipPool: e.pool?.name ?? null,
     messageId: messageIdOf(e),
     campaign: campaignOf(e),
+    espClassification: e.bounce_classification,
   };
   return [validated(out)];
+}
+
+/** A suppression export row (https://www.twilio.com/docs/sendgrid/api-reference/bounces-api/retrieve-all-bounces). */
+function isSuppressionEntry(record: object): boolean {
+  return "created" in record && "email" in record && !("sg_event_id" in record);
 }
 
 function parse(record: object): SendgridEvent {

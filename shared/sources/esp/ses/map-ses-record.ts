@@ -81,16 +81,16 @@ const RECORD_SCHEMAS = {
   DeliveryDelay: z.looseObject({ mail: MailSchema, deliveryDelay: DeliveryDelaySchema }),
   Send: z.looseObject({ mail: DestinationMailSchema, send: SendSchema }),
   Reject: z.looseObject({ mail: DestinationMailSchema, reject: RejectSchema }),
+  // SES could not render the template, so it sent nothing: a drop (it never reached a receiver).
+  "Rendering Failure": z.looseObject({
+    mail: DestinationMailSchema,
+    failure: z.looseObject({ errorMessage: z.string().nullish(), templateName: z.string().nullish() }),
+  }),
 } as const;
 type MappedType = keyof typeof RECORD_SCHEMAS;
 
 /** Event publishing types that say nothing about delivery (engagement, template errors, preferences). */
-const IGNORED_EVENT_TYPES: ReadonlySet<string> = new Set([
-  "Open",
-  "Click",
-  "Rendering Failure",
-  "Subscription",
-]);
+const IGNORED_EVENT_TYPES: ReadonlySet<string> = new Set(["Open", "Click", "Subscription"]);
 /** Classic notifications only ever carry these three. */
 const NOTIFICATION_TYPES: ReadonlySet<string> = new Set(["Bounce", "Complaint", "Delivery"]);
 /** Sent once to a topic when identity notifications are switched on: informational, not an event. */
@@ -106,6 +106,15 @@ export function mapSesRecord(record: unknown): MappedRecord {
 
 function mapAny(record: unknown): ProviderEvent[] {
   if (!isObject(record)) throw new RecordError(`record: expected a JSON object, got ${kindOf(record)}`);
+  // One of a Lambda SNS event's `Records` (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html).
+  if (record.EventSource === "aws:sns" && isObject(record.Sns)) return mapSnsEnvelope(record.Sns);
+  // One of `aws sqs receive-message`'s `Messages`: the body is the SNS envelope or, with raw message
+  // delivery, the SES event itself (https://docs.aws.amazon.com/cli/latest/reference/sqs/receive-message.html).
+  if (typeof record.Body === "string" && typeof record.ReceiptHandle === "string") {
+    const body = parseEmbedded(record.Body, "Body");
+    if (!isObject(body)) throw new RecordError(`Body: expected a JSON object, got ${kindOf(body)}`);
+    return mapAny(body);
+  }
   if (typeof record.Type === "string" && ("Message" in record || "TopicArn" in record)) {
     return mapSnsEnvelope(record);
   }
@@ -126,14 +135,35 @@ function mapSnsEnvelope(envelope: Record<string, unknown>): ProviderEvent[] {
   const message = envelope.Message;
   if (typeof message !== "string")
     throw new RecordError(`Message: expected a string, got ${kindOf(message)}`);
-  let inner: unknown;
-  try {
-    inner = JSON.parse(message);
-  } catch (e) {
-    throw new RecordError(`Message: not JSON (${(e as Error).message})`);
-  }
+  const inner = parseEmbedded(message, "Message");
   if (!isObject(inner)) throw new RecordError(`Message: expected a JSON object, got ${kindOf(inner)}`);
   return mapSesJson(inner, "Message.");
+}
+
+// A JSON document nested inside a string field; anything deeper than this is not an SES event.
+const MAX_EMBEDDED_DEPTH = 64;
+
+/** Parses JSON carried in a string field, refusing pathological nesting before JSON.parse sees it. */
+function parseEmbedded(text: string, field: string): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_EMBEDDED_DEPTH) {
+        throw new RecordError(`${field}: JSON nested deeper than ${MAX_EMBEDDED_DEPTH} levels`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RecordError(`${field}: not JSON (${(e as Error).message})`);
+  }
 }
 
 function mapSesJson(json: Record<string, unknown>, prefix: string): ProviderEvent[] {
@@ -170,7 +200,8 @@ function mapTyped(type: MappedType, json: unknown, prefix: string): ProviderEven
       return bounce.bouncedRecipients.map((r, i) => {
         const recipient = address(r.emailAddress, `${prefix}bounce.bouncedRecipients[${i}].emailAddress`);
         return event(mail, {
-          id: `ses:${bounce.feedbackId}:${recipient}`,
+          // The event type is part of the id: SES gives a bounce and a complaint of one message the same feedbackId.
+          id: `ses:${bounce.feedbackId}:${recipient}:bounce`,
           occurredAt,
           recipient,
           ...outcome,
@@ -190,7 +221,7 @@ function mapTyped(type: MappedType, json: unknown, prefix: string): ProviderEven
           `${prefix}complaint.complainedRecipients[${i}].emailAddress`,
         );
         return event(mail, {
-          id: `ses:${complaint.feedbackId}:${recipient}`,
+          id: `ses:${complaint.feedbackId}:${recipient}:complaint`,
           occurredAt,
           recipient,
           type,
@@ -231,6 +262,21 @@ function mapTyped(type: MappedType, json: unknown, prefix: string): ProviderEven
           type: "deferred",
           espClass: "soft",
           smtp: smtpReply(r.status, r.diagnosticCode),
+        });
+      });
+    }
+    case "Rendering Failure": {
+      const { mail } = parse(RECORD_SCHEMAS["Rendering Failure"], json, prefix);
+      const occurredAt = instant(mail.timestamp, `${prefix}mail.timestamp`);
+      return mail.destination.map((raw, i) => {
+        const recipient = address(raw, `${prefix}mail.destination[${i}]`);
+        return event(mail, {
+          id: `ses:${mail.messageId}:${recipient}:rendering-failure`,
+          occurredAt,
+          recipient,
+          type: "dropped",
+          espClass: null,
+          smtp: null,
         });
       });
     }

@@ -6,7 +6,7 @@ import {
   ProviderEventSchema,
   type SmtpReply,
 } from "../../../domain/events/normalized-event.ts";
-import { domainOfAddress, normaliseDomain } from "../../../domain/organisations/organisation-of.ts";
+import { domainOfAddress } from "../../../domain/organisations/organisation-of.ts";
 import {
   ENHANCED_STATUS,
   formatPath,
@@ -44,7 +44,6 @@ const EventSchema = z.looseObject({
   timestamp: z.unknown().optional(),
   rcpt_to: z.string().nullish(),
   raw_rcpt_to: z.string().nullish(),
-  routing_domain: optionalText,
   bounce_class: z.unknown().optional(),
   error_code: z.unknown().optional(),
   reason: optionalText,
@@ -141,9 +140,9 @@ function mapEvent(raw: Record<string, unknown>, prefix: string): ProviderEvent[]
     occurredAt,
     type: outcome.type,
     recipient,
-    recipientDomain: e.routing_domain
-      ? normaliseDomain(e.routing_domain)
-      : (domainOfAddress(recipient) ?? ""),
+    // Always the recipient's own domain: routing_domain names where SparkPost routed the message (the
+    // domain whose MX it used, e.g. google.com for a domain hosted at Google), not whose address it is.
+    recipientDomain: domainOfAddress(recipient) ?? "",
     smtp: outcome.type === "delivered" || outcome.type === "sent" ? null : smtpOf(e),
     espClass: outcome.espClass,
     // SparkPost names only the IP it delivered to (`ip_address`), never the MX host: the pipeline resolves it.

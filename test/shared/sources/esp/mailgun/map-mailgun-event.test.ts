@@ -238,8 +238,26 @@ describe("mapMailgunEvent", () => {
     expect(reasonOf(failed(change))).toMatch(reason);
   });
 
-  it.each(["delivered", "rejected", "complained"])("requires a recipient on %s", (event) => {
+  it.each(["delivered", "complained"])("requires a recipient on %s", (event) => {
     expect(reasonOf(failed({ event, recipient: undefined }))).toMatch(/^recipient: missing/);
+  });
+
+  it("takes a rejected event's recipient from its To header (Mailgun's rejected events name none)", () => {
+    const e = one(
+      failed({
+        event: "rejected",
+        recipient: undefined,
+        message: { headers: { to: "Joan <Joan@Example.org>" } },
+      }),
+    );
+    expect(e).toMatchObject({
+      type: "dropped",
+      recipient: "joan@example.org",
+      recipientDomain: "example.org",
+    });
+    expect(reasonOf(failed({ event: "rejected", recipient: undefined, message: {} }))).toMatch(
+      /^message\.headers\.to: missing/,
+    );
   });
 
   it("rejects a bad @timestamp, naming it", () => {

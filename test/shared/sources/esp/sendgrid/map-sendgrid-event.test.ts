@@ -136,6 +136,7 @@ describe("mapSendgridEvent", () => {
       ipPool: null,
       messageId: MSG,
       campaign: "newsletter",
+      espClassification: "Invalid Address",
     });
   });
 

@@ -87,7 +87,7 @@ function reason(result: MappedRecord): string {
 describe("mapSesRecord: event publishing", () => {
   it("maps a Permanent/General bounce with every field", () => {
     expect(only(mapSesRecord(bounceRecord("Permanent", "General")))).toEqual({
-      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com`,
+      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com:bounce`,
       source: "ses",
       occurredAt: "2024-05-29T14:21:03.000Z",
       type: "bounced",
@@ -199,7 +199,7 @@ describe("mapSesRecord: event publishing", () => {
       },
     });
     expect(only(mapSesRecord(complaint(null)))).toMatchObject({
-      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com`,
+      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com:complaint`,
       type: "complained",
       espClass: null,
       smtp: null,
@@ -234,7 +234,7 @@ describe("mapSesRecord: event publishing", () => {
     ]);
   });
 
-  it.each(["Open", "Click", "Rendering Failure", "Subscription"])("yields no events for %s", (eventType) => {
+  it.each(["Open", "Click", "Subscription"])("yields no events for %s", (eventType) => {
     expect(mapSesRecord({ eventType, mail: mail(), open: {}, click: {} })).toEqual({ ok: true, events: [] });
   });
 
@@ -257,9 +257,9 @@ describe("mapSesRecord: event publishing", () => {
       ),
     );
     expect(list.map((e) => [e.id, e.recipientDomain, e.smtp?.enhanced ?? null])).toEqual([
-      [`ses:${FEEDBACK_ID}:a@contoso.com`, "contoso.com", "5.1.10"],
-      [`ses:${FEEDBACK_ID}:b@contoso.com`, "contoso.com", "5.7.606"],
-      [`ses:${FEEDBACK_ID}:c@fabrikam.co.uk`, "fabrikam.co.uk", null],
+      [`ses:${FEEDBACK_ID}:a@contoso.com:bounce`, "contoso.com", "5.1.10"],
+      [`ses:${FEEDBACK_ID}:b@contoso.com:bounce`, "contoso.com", "5.7.606"],
+      [`ses:${FEEDBACK_ID}:c@fabrikam.co.uk:bounce`, "fabrikam.co.uk", null],
     ]);
     expect(list[2]?.smtp).toBeNull();
 
@@ -355,7 +355,7 @@ describe("mapSesRecord: classic identity notifications", () => {
     expect(e).toMatchObject({
       type,
       espClass,
-      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com`,
+      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com:bounce`,
       sendingIp: null,
     });
   });
@@ -429,7 +429,7 @@ describe("mapSesRecord: envelopes", () => {
     expect(e).toMatchObject({
       type: "bounced",
       espClass: "block",
-      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com`,
+      id: `ses:${FEEDBACK_ID}:a.lee@acme-corp.com:bounce`,
     });
   });
 
