@@ -28,7 +28,7 @@ export type ImportSummary = Omit<BatchResult, "batchId" | "keys"> & {
 };
 
 /** Each provider's native export: what its API or webhook hands over, saved to a file (gzip or not). */
-const READERS = {
+export const READERS = {
   ses: { mapper: mapSesRecord, records: ndjsonRecords },
   mailgun: { mapper: mapMailgunEvent, records: mailgunPageRecords },
   // Saved Event Webhook batches (JSON arrays of events).
