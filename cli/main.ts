@@ -5,7 +5,13 @@ import { IncidentNotFoundError } from "../shared/pipeline/suppressions/find-wron
 import { analyzeCommand, formatAlertSummary, formatAnalysisSummary, UsageError } from "./commands/analyze.ts";
 import { classifyStream } from "./commands/classify.ts";
 import { DEFAULT_DEMO_DATA, formatDemoSummary, parseDemoInteger, runDemo } from "./commands/demo.ts";
-import { formatImportSummary, IMPORT_SOURCES, type ImportSource, importFiles } from "./commands/import.ts";
+import {
+  formatImportSummary,
+  IMPORT_SOURCES,
+  type ImportSource,
+  importFiles,
+  nothingStored,
+} from "./commands/import.ts";
 import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/ingest.ts";
 import { runSample } from "./commands/sample.ts";
 import { suppressionsCommand, terminalConfirm } from "./commands/suppressions.ts";
@@ -156,13 +162,19 @@ Each file is one batch named by its content hash: importing the same file again 
 Records that cannot be parsed or validated go to quarantine/ with their line and reason, and are counted.
 ${LEASE_HELP} Imports and ingest runs share the ingest-events lease.
 
-Exit status: 0 when everything readable was stored, 2 for bad usage or an unreadable file, ${LEASE_HELD_EXIT} when
+Every layout of the providers' own files is read: one JSON value per line, pretty-printed, concatenated
+(Firehose), arrays; SES also through SNS envelopes, Lambda SNS events and \`aws sqs receive-message\` output;
+Mailgun webhook bodies. A file of another provider's data is named as such and skipped.
+
+Exit status: 0 when everything readable was stored, 1 when nothing could be stored (every record
+quarantined, or the files hold another provider's data), 2 for bad usage or an unreadable file, ${LEASE_HELD_EXIT} when
 another ingest or import holds the folder.`,
   )
   .action(async (files: string[], opts: { source: ImportSource; data: string; wait?: string }) => {
     const summary = await importFiles(opts.source, opts.data, files, stderrLine, waitOption(opts.wait));
     stdoutLine(formatImportSummary(summary, opts.data));
     if (summary.unreadable > 0) process.exitCode = 2;
+    else if (nothingStored(summary)) process.exitCode = 1;
   });
 
 program

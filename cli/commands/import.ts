@@ -11,6 +11,7 @@ import { mapSparkpostEvent } from "../../shared/sources/esp/sparkpost/map-sparkp
 import { mailgunPageRecords, ndjsonRecords } from "../../shared/sources/files/export-records.ts";
 import { fileBatch } from "../../shared/sources/files/file-batch.ts";
 import { postmarkBounceRecords } from "../../shared/sources/files/postmark-records.ts";
+import { PROVIDER_DATA, providerOfRecord } from "../../shared/sources/files/provider-of-record.ts";
 import { sendgridBatchRecords } from "../../shared/sources/files/sendgrid-batch-records.ts";
 import { sparkpostEventRecords } from "../../shared/sources/files/sparkpost-records.ts";
 import type { ObjectStore } from "../../shared/store/object-store.ts";
@@ -25,7 +26,14 @@ export type ImportSource = (typeof IMPORT_SOURCES)[number];
 export type ImportSummary = Omit<BatchResult, "batchId" | "keys"> & {
   readonly files: number;
   readonly unreadable: number;
+  /** Files that hold another provider's data (said so, nothing imported from them). */
+  readonly otherProvider: number;
+  /** Quarantine reasons, most frequent first, with their counts (line numbers and values left out). */
+  readonly quarantineReasons: ReadonlyArray<readonly [string, number]>;
 };
+
+/** How many records to look at to tell whose data a file holds. */
+const PROVIDER_PEEK = 20;
 
 /** Each provider's native export: what its API or webhook hands over, saved to a file (gzip or not). */
 export const READERS = {
@@ -66,7 +74,9 @@ async function importInto(
 ): Promise<ImportSummary> {
   const seen = new SeenEventIds(store);
   const results: BatchResult[] = [];
+  const reasons = new Map<string, number>();
   let unreadable = 0;
+  let otherProvider = 0;
   for (const path of files) {
     let size: number;
     try {
@@ -79,14 +89,39 @@ async function importInto(
       continue;
     }
     const reader = READERS[source];
+    const other = await otherProviderOf(source, path).catch(() => null);
+    if (other !== null) {
+      log(
+        `import: ${path}: looks like ${PROVIDER_DATA[other]}, not ${PROVIDER_DATA[source]}: import it with --source ${other} (nothing imported from it)`,
+      );
+      otherProvider++;
+      continue;
+    }
     const bar = progressBar(`importing ${path}`, size);
     try {
+      // Quarantine reasons are tallied while the batch is written (the file is read more than once before).
+      let writing = false;
+      const tally = (reason: string): void => {
+        if (!writing) return;
+        const key = reasonKey(reason);
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      };
       const batch = await fileBatch({
         source: source satisfies Source,
         path,
-        mapper: reader.mapper,
-        records: (p) => reader.records(p, (bytes) => bar.update(bytes)),
+        mapper: (record) => {
+          const m = reader.mapper(record);
+          if (!m.ok) tally(m.reason);
+          return m;
+        },
+        records: async function* (p) {
+          for await (const r of reader.records(p, (bytes) => bar.update(bytes))) {
+            if (r.parseError !== undefined) tally(r.parseError);
+            yield r;
+          }
+        },
       });
+      writing = true;
       const r = await writeBatch(store, seen, batch);
       bar.stop();
       results.push(r);
@@ -110,12 +145,50 @@ async function importInto(
     quarantined: sum((r) => r.quarantined),
     ignored: sum((r) => r.ignored),
     notes: sumNotes(results),
+    otherProvider,
+    quarantineReasons: [...reasons.entries()].sort((a, b) => b[1] - a[1]),
   };
+}
+
+/** The provider whose data the file's first records are, when that is not `source`; null otherwise. */
+async function otherProviderOf(source: ImportSource, path: string): Promise<ImportSource | null> {
+  const seen = new Map<ImportSource, number>();
+  let looked = 0;
+  for await (const r of READERS[source].records(path)) {
+    if (++looked > PROVIDER_PEEK) break;
+    if (r.parseError !== undefined) continue;
+    const p = providerOfRecord(r.value);
+    if (p === source) return null;
+    if (p !== null) seen.set(p, (seen.get(p) ?? 0) + 1);
+  }
+  const [best] = [...seen.entries()].sort((a, b) => b[1] - a[1]);
+  return best?.[0] ?? null;
+}
+
+/** A quarantine reason without what varies between records: its line, item and quoted values. */
+function reasonKey(reason: string): string {
+  const general = reason
+    .replace(/^line \d+(?: item \d+)?: /, "")
+    .replace(/"(?:[^"\\]|\\.)*"/g, "…")
+    .replace(/\((?:line|byte|first at) [^)]*\)/g, "")
+    .trim();
+  return general.length > 120 ? `${general.slice(0, 119)}…` : general;
+}
+
+/** True when nothing could be stored: the files held records, yet none became an event (exit 1). */
+export function nothingStored(s: ImportSummary): boolean {
+  return s.added + s.duplicates === 0 && (s.quarantined > 0 || s.otherProvider > 0);
 }
 
 export function formatImportSummary(s: ImportSummary, dataDir: string): string {
   const n = (x: number): string => x.toLocaleString("en-US");
   const quarantine = s.quarantined > 0 ? ` (see ${dataDir}/quarantine/)` : "";
   const skipped = s.unreadable > 0 ? `, ${s.unreadable} file(s) unreadable` : "";
-  return `import summary: ${n(s.files)} file(s), read ${n(s.records)} record(s), ${n(s.events)} event(s): wrote ${n(s.added)} new, ${n(s.duplicates)} duplicate(s) skipped, ${n(s.quarantined)} quarantined${quarantine}, ${n(s.ignored)} ignored${skipped}${formatNotes(s.notes)}`;
+  const other = s.otherProvider > 0 ? `, ${s.otherProvider} file(s) of another provider` : "";
+  const top = s.quarantineReasons
+    .slice(0, 3)
+    .map(([reason, count]) => `\n  ${n(count)} × ${reason}`)
+    .join("");
+  const reasons = top === "" ? "" : `\nquarantined, top reasons:${top}`;
+  return `import summary: ${n(s.files)} file(s), read ${n(s.records)} record(s), ${n(s.events)} event(s): wrote ${n(s.added)} new, ${n(s.duplicates)} duplicate(s) skipped, ${n(s.quarantined)} quarantined${quarantine}, ${n(s.ignored)} ignored${skipped}${other}${formatNotes(s.notes)}${reasons}`;
 }

@@ -100,4 +100,44 @@ describe("bounce-radar import", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Allowed choices are ses, mailgun/);
   });
+
+  it("exits 1 when nothing could be stored, saying how many records were quarantined and why", async () => {
+    // Every SES developer-guide example pretty-printed, one per file: the old reader quarantined each line.
+    const fixtures = new URL("../fixtures/providers/ses/", import.meta.url).pathname;
+    const ok = run([
+      "import",
+      "--source",
+      "ses",
+      "--data",
+      join(dir, "data-pretty"),
+      join(fixtures, "sns-bounce-record.json"),
+    ]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/read 1 record\(s\), 1 event\(s\): wrote 1 new/);
+
+    const junk = join(dir, "junk.ndjson");
+    await writeFile(junk, '{"hello": "world"}\n{"hello": "again"}\nnot json\n');
+    const r = run(["import", "--source", "ses", "--data", join(dir, "data-junk"), junk]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/wrote 0 new, 0 duplicate\(s\) skipped, 3 quarantined/);
+    expect(r.stdout).toMatch(/quarantined, top reasons:\n {2}2 × eventType: missing/);
+    expect(r.stdout).toMatch(/\n {2}1 × not valid JSON/);
+  });
+
+  it("names a file of another provider's data instead of quarantining it as garbage", async () => {
+    const fixtures = new URL("../fixtures/providers/sendgrid/", import.meta.url).pathname;
+    const r = run([
+      "import",
+      "--source",
+      "ses",
+      "--data",
+      join(dir, "data-other"),
+      join(fixtures, "event-webhook-all-events.json"),
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /looks like SendGrid Event Webhook or suppression data, not Amazon SES event data: import it with --source sendgrid/,
+    );
+    expect(r.stdout).toMatch(/1 file\(s\) of another provider/);
+  });
 });

@@ -77,6 +77,7 @@ export async function* jsonRecords(
   // "lines": every value ends on its line (NDJSON, Firehose); "document": values span lines (pretty-printed).
   let layout: "lines" | "document" | null = null;
   let lineHasContent = false;
+  let tokensThisLine = 0;
   // A syntax error held back while the lines after it fail too: one bad stretch is one record.
   let heldError: { ref: string; reason: string; toLine: number } | null = null;
   const releaseError = (): SourceRecord[] => {
@@ -168,6 +169,7 @@ export async function* jsonRecords(
   };
 
   const onToken = (t: Token): void => {
+    tokensThisLine++;
     const c: Current | null = current;
     if (c !== null) {
       switch (t.name) {
@@ -344,8 +346,11 @@ export async function* jsonRecords(
       const ref = c?.ref ?? `${name}:${where}`;
       out.push({
         ref,
-        value: "(not kept: truncated)",
-        parseError: `line ${where}: the file ends inside a JSON value`,
+        value: "(not kept: not valid JSON)",
+        parseError:
+          flushErr !== null && current === null && outer.length === 0
+            ? `line ${where}: not valid JSON (${flushErr})`
+            : `line ${where}: the file ends inside a JSON value`,
       });
     }
   } else if (heldError !== null) (heldError as { toLine: number }).toLine = line;
@@ -395,6 +400,20 @@ export async function* jsonRecords(
   /** At a line end: the first line with content decides the layout; in one-value-per-line files, an open value is broken. */
   function endOfLine(): void {
     if (!lineHasContent) return;
+    const tokens = tokensThisLine;
+    tokensThisLine = 0;
+    if (layout === "lines" && tokens === 0 && current === null && outer.length === 0) {
+      // Text the parser still holds, waiting for more (`not json` might yet become `null`): in a file of one
+      // value per line, the line is simply not JSON.
+      out.push({
+        ref: `${name}:${line}`,
+        value: "(not kept: not valid JSON)",
+        parseError: `line ${line}: not valid JSON`,
+      });
+      reset();
+      lineHasContent = false;
+      return;
+    }
     const open = current !== null || outer.length > 0;
     if (layout === null) {
       layout = open ? "document" : "lines";
@@ -412,6 +431,7 @@ export async function* jsonRecords(
   }
 
   function endSkip(): void {
+    tokensThisLine = 0;
     const bad = skipping;
     skipping = null;
     reset();

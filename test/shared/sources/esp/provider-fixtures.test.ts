@@ -20,8 +20,8 @@ const ROOT = fileURLToPath(new URL("../../../fixtures/providers/", import.meta.u
 interface Outcome {
   readonly events: Array<ProviderEvent & { readonly file: string }>;
   readonly quarantined: Array<{ file: string; ref: string; reason: string }>;
-  readonly ignored: number;
-  readonly records: number;
+  ignored: number;
+  records: number;
 }
 
 async function mapProvider(source: (typeof IMPORT_SOURCES)[number]): Promise<Outcome> {
