@@ -10,6 +10,7 @@ import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { z } from "zod";
 import {
   type AnalyzeRun,
   analyzeGrowth,
@@ -29,6 +30,59 @@ import { bundleFunction, bundleTargets, measureBundles } from "./lambda-bundles.
 import { formatAnalyze, formatClassify, formatIngest, formatLambda, formatTargets } from "./print-report.ts";
 import { runCase, runScript } from "./run-case.ts";
 import { judgeTargets } from "./targets.ts";
+
+const ImportMemoryResultSchema = z.object({
+  mode: z.string(),
+  bytes: z.number(),
+  events: z.number(),
+  seconds: z.number(),
+  peakRssMb: z.number(),
+});
+type ImportMemoryResult = z.infer<typeof ImportMemoryResultSchema>;
+
+/**
+ * Peak RSS of importing a pretty-printed JSON array of SendGrid events (65 MB; 6.5 MB with --quick) beside the
+ * same-run baseline of a process that only reads the file through: the reader streams record by record.
+ */
+async function importMemoryCase(
+  work: string,
+): Promise<
+  { ok: true; read: ImportMemoryResult; imported: ImportMemoryResult } | { ok: false; error: string }
+> {
+  const file = join(work, "sendgrid-pretty-array.json");
+  const mb = quick ? "6.5" : "65";
+  progress(`import memory: writing a ${mb} MB pretty-printed array`);
+  try {
+    await runCase(
+      "import-memory-case.ts",
+      ["--mode", "make", "--file", file, "--mb", mb],
+      ImportMemoryResultSchema,
+    );
+    const read = await runCase(
+      "import-memory-case.ts",
+      ["--mode", "read", "--file", file],
+      ImportMemoryResultSchema,
+    );
+    progress("import memory: importing it");
+    const imported = await runCase(
+      "import-memory-case.ts",
+      ["--mode", "import", "--file", file, "--data", join(work, "memory-data")],
+      ImportMemoryResultSchema,
+    );
+    return { ok: true, read, imported };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+function formatImportMemory(m: Awaited<ReturnType<typeof importMemoryCase>>): string {
+  if (!m.ok) return `import memory: no figures (${m.error})`;
+  const mb = (m.imported.bytes / 1024 / 1024).toFixed(1);
+  return [
+    `import memory (pretty-printed JSON array, ${mb} MB, ${m.imported.events.toLocaleString("en-US")} events)`,
+    `  peak RSS: import ${m.imported.peakRssMb.toFixed(0)} MB, baseline (read the file through) ${m.read.peakRssMb.toFixed(0)} MB, ratio ${(m.imported.peakRssMb / m.read.peakRssMb).toFixed(2)}; import ${m.imported.seconds.toFixed(1)} s`,
+  ].join("\n");
+}
 
 const quick = process.argv.includes("--quick");
 const SIZES = quick
@@ -154,6 +208,7 @@ async function lambdaCase(work: string): Promise<BenchRun["lambda"]> {
 const started = performance.now();
 const work = await mkdtemp(join(tmpdir(), "bounce-radar-bench-"));
 let run: BenchRun;
+let importMemory: Awaited<ReturnType<typeof importMemoryCase>>;
 try {
   run = {
     classify: await classifyCases(),
@@ -161,6 +216,7 @@ try {
     analyze: await analyzeCases(work),
     lambda: await lambdaCase(work),
   };
+  importMemory = await importMemoryCase(work);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
@@ -187,6 +243,8 @@ console.log(
     formatAnalyze(run),
     "",
     formatLambda(run),
+    "",
+    formatImportMemory(importMemory),
     "",
     formatTargets(checks),
   ].join("\n"),
@@ -226,6 +284,17 @@ const results = {
     })),
     growth: analyzeGrowth(run.analyze),
   },
+  importMemory: importMemory.ok
+    ? {
+        file: "pretty-printed JSON array of SendGrid events",
+        bytes: importMemory.imported.bytes,
+        events: importMemory.imported.events,
+        importPeakRssMb: importMemory.imported.peakRssMb,
+        baselinePeakRssMb: importMemory.read.peakRssMb,
+        ratioToBaseline: importMemory.imported.peakRssMb / importMemory.read.peakRssMb,
+        importSeconds: importMemory.imported.seconds,
+      }
+    : { error: importMemory.error },
   lambda: {
     bundles: run.lambda.outcome.ok
       ? run.lambda.outcome.value.map((b) => ({
