@@ -21,9 +21,16 @@ export function outcomeOf(e: NormalizedEvent): Outcome {
   return { hard: e.classification?.category ?? "unknown" };
 }
 
+/** Which outcome of one attempt wins: a permanent bounce (even after a delivery), then a delivery, then a soft bounce. */
+function rank(e: NormalizedEvent): number {
+  const o = outcomeOf(e);
+  return o === "soft" ? 0 : o === "delivered" ? 1 : 2;
+}
+
 /**
- * One final outcome per (message, recipient): a bounce that arrives after a delivery (asynchronous bounce)
- * replaces it, so the attempt is counted once.
+ * One final outcome per (message, recipient), so the attempt is counted once: a hard bounce that arrives after a
+ * delivery (asynchronous bounce) replaces it; a soft bounce beside a delivery does not (an out-of-office reply
+ * comes back as an SES Transient bounce after the Delivery: the message was delivered).
  */
 export function finalEvents(events: Iterable<NormalizedEvent>): NormalizedEvent[] {
   const byAttempt = new Map<string, NormalizedEvent>();
@@ -37,11 +44,8 @@ export function finalEvents(events: Iterable<NormalizedEvent>): NormalizedEvent[
     }
     const key = `${e.messageId}\u0000${e.recipient}`;
     const seen = byAttempt.get(key);
-    if (
-      !seen ||
-      (seen.type === "delivered" && e.type === "bounced") ||
-      (seen.type === e.type && e.occurredAt > seen.occurredAt)
-    ) {
+    const better = seen === undefined ? 1 : rank(e) - rank(seen);
+    if (better > 0 || (better === 0 && seen !== undefined && e.occurredAt > seen.occurredAt)) {
       byAttempt.set(key, e);
     }
   }
