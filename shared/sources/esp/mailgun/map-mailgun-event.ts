@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import * as z from "zod";
 import type { EspClass } from "../../../domain/classify/taxonomy.ts";
 import {
@@ -122,8 +121,8 @@ function mapRecord(given: unknown): ProviderEvent[] {
     smtp: status ? smtpOf(status) : null,
     espClass: outcome.espClass,
     mxHost: status?.["mx-host"] ? normaliseDomain(status["mx-host"]) : null,
-    // Docs examples mask it ("xxx.xxx.xxx.xxx"); only a real address is kept.
-    sendingIp: sendingIp !== null && isIP(sendingIp) !== 0 ? sendingIp : null,
+    // Passed on as given: the pipeline checks it, leaves out one that is not an address and counts it (a note).
+    sendingIp,
     ipPool: e.envelope?.["i-ip-pool-id"] ?? null,
     messageId: e.message?.headers?.["message-id"] ?? null,
     campaign: campaignOf(e),

@@ -108,7 +108,8 @@ function mapRecord(record: unknown): ProviderEvent[] {
     ipPool: e.pool?.name ?? null,
     messageId: messageIdOf(e),
     campaign: campaignOf(e),
-    espClassification: e.bounce_classification,
+    // Only where SendGrid gave one: an optional field, absent rather than null on other events.
+    ...(e.bounce_classification !== null ? { espClassification: e.bounce_classification } : {}),
   };
   return [validated(out)];
 }
