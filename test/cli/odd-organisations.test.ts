@@ -44,7 +44,9 @@ describe("any organisation string is storable", () => {
     const data = join(dir, "data");
     const imported = await runCli(["import", "--source", "mailgun", "--data", data, file]);
     expect(imported.status, imported.stderr).toBe(0);
-    expect(imported.stdout).toMatch(/wrote 316 new, 0 duplicate\(s\) skipped, 0 quarantined/);
+    // The recipient domain comes from the address (Mailgun's recipient-domain is not checked against it): the
+    // overrides below no longer reach storage, and `dots@..`, which has no domain, is quarantined (2 events).
+    expect(imported.stdout).toMatch(/wrote 314 new, 0 duplicate\(s\) skipped, 2 quarantined/);
 
     const analyzed = await runCli([
       "analyze",
