@@ -64,5 +64,5 @@ describe("analyze alerts over a growing incident", () => {
       "escalated recipient_filter|proofpoint",
       "resolved recipient_filter|proofpoint",
     ]);
-  });
+  }, 120_000);
 });
