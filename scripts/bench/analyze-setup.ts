@@ -1,12 +1,18 @@
 /**
- * Analyze case, setup step (its own process, untimed): writes N organisations × 35 days of daily aggregates,
- * each with a current manifest so runAnalysis reads them instead of rebuilding, plus the window day's events,
- * into a fresh local store; and the organisation → gateway answers for the resolver stub.
+ * Analyze case, setup step (its own process, untimed): writes the derived days an earlier run would have
+ * left — 90 days of recipient history (last delivery per hashed address) and their daily aggregates, the
+ * last 35 of them the baseline — committed by the derived manifest so runAnalysis reads them instead of
+ * rebuilding, plus the window day's events, into a fresh local store; and the organisation → gateway
+ * answers for the resolver stub. Each past day has one small events object standing for the events the
+ * synthetic aggregates summarise (their checksum is what the manifest's entry was derived from).
  *
  *   node bin/run-ts.js scripts/bench/analyze-setup.ts --organisations N --store DIR --gateways FILE
  */
 import { writeFile } from "node:fs/promises";
 import { NormalizedEventSchema } from "../../shared/domain/events/normalized-event.ts";
+import { addressHash } from "../../shared/pipeline/analyze/daily-aggregates.ts";
+import { DerivedDays, dayInputs } from "../../shared/pipeline/analyze/derived-days.ts";
+import { mulberry32 } from "../../shared/simulation/seeded-random.ts";
 import { keys, utcDate } from "../../shared/store/keys.ts";
 import { LocalObjectStore } from "../../shared/store/local-object-store.ts";
 import { writeNdjsonGz } from "../../shared/store/ndjson-gzip.ts";
@@ -21,6 +27,8 @@ import {
 } from "./synthetic-organisations.ts";
 
 const DAY = 86_400_000;
+/** Days of recipient history the analysis reads (HISTORY_DAYS in run-analysis.ts). */
+const HISTORY_DAYS = 90;
 const SEED = 1;
 /** Events checked against the schema: enough to catch a generator bug, few enough to keep setup short. */
 const CHECKED_EVENTS = 1_000;
@@ -34,16 +42,37 @@ const orgs = organisations(count, SEED);
 await writeFile(gatewaysFile, JSON.stringify(Object.fromEntries(orgs.map((o) => [o.name, o.gateway]))));
 
 let aggregateRowCount = 0;
+let deliveredAddresses = 0;
 const windowStart = Date.parse(`${WINDOW_DAY}T00:00:00Z`);
-for (let d = AGGREGATE_DAYS; d >= 1; d--) {
+const derived = await DerivedDays.open(store, progress);
+const events = windowEvents(orgs, SEED);
+for (let d = HISTORY_DAYS; d >= 1; d--) {
   const date = utcDate(new Date(windowStart - d * DAY));
   const rows = aggregateRows(orgs, date, SEED);
-  aggregateRowCount += rows.length;
-  await writeNdjsonGz(store, keys.dailyAggregates(date), rows);
-  // No event objects that day and a manifest saying so: refreshDailyAggregates finds it current and reads rows.
-  await store.put(keys.dailyAggregatesManifest(date), JSON.stringify({ version: 1, events: [] }));
+  if (d <= AGGREGATE_DAYS) aggregateRowCount += rows.length;
+  // The addresses behind the day's delivered rows (the window's recipients are user0..199 at each organisation).
+  const random = mulberry32(SEED ^ d);
+  const delivered = new Map<string, string>();
+  for (const r of rows) {
+    if (r.outcome !== "delivered") continue;
+    for (let n = 0; n < r.count; n++) {
+      const at = new Date(windowStart - d * DAY + Math.floor(random() * DAY)).toISOString();
+      const h = addressHash(`user${Math.floor(random() * 200)}@${r.organisation}`);
+      if ((delivered.get(h) ?? "") < at) delivered.set(h, at);
+    }
+  }
+  deliveredAddresses += delivered.size;
+  const marker = events.next().value;
+  if (!marker) throw new Error("no synthetic event to mark a past day with");
+  await writeNdjsonGz(store, keys.events("ses", date, "bench-history"), [
+    NormalizedEventSchema.parse({ ...marker, occurredAt: `${date}T12:00:00.000Z` }),
+  ]);
+  await derived.write(await dayInputs(store, date), rows, delivered);
 }
-progress(`analyze setup ${count}: ${aggregateRowCount} aggregate rows over ${AGGREGATE_DAYS} days`);
+await derived.commit();
+progress(
+  `analyze setup ${count}: ${aggregateRowCount} aggregate rows over ${AGGREGATE_DAYS} days, ${deliveredAddresses} address-days of history over ${HISTORY_DAYS}`,
+);
 
 let windowEventCount = 0;
 await writeNdjsonGz(

@@ -60,6 +60,8 @@ export type AnalyzeSetupResult = z.infer<typeof AnalyzeSetupResultSchema>;
 export const AnalyzeCaseResultSchema = z.object({
   organisations: z.number().int().positive(),
   seconds: z.number().positive(),
+  /** Same process, before the run: gunzip + parse of every object the run reads. */
+  readBaselineSeconds: z.number().positive(),
   /** RSS when runAnalysis was called: the loaded code and runtime, before any data. */
   rssBeforeBytes: z.number().int().nonnegative(),
   incidents: z.number().int().nonnegative(),

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type {
   DeleteOptions,
+  ListOptions,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -13,7 +14,7 @@ export interface StoreTally {
   lists: number;
   getSeconds: number;
   putSeconds: number;
-  /** Puts by the first two segments of their key (`state/recipients`, `aggregates/daily`, ...). */
+  /** Puts by the first two segments of their key (`aggregates/daily`, `reports/2026`, ...). */
   putsByPrefix: Record<string, number>;
 }
 
@@ -55,9 +56,9 @@ export class TimedStore implements ObjectStore {
     return this.timed("putSeconds", this.inner.putStream(key, body, options));
   }
 
-  list(prefix: string): AsyncIterable<ObjectInfo> {
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
     this.tally.lists++;
-    return this.inner.list(prefix);
+    return this.inner.list(prefix, options);
   }
 
   delete(key: string, options?: DeleteOptions): Promise<boolean> {

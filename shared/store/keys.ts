@@ -1,5 +1,4 @@
 import type { Source } from "../domain/events/normalized-event.ts";
-import { keySegment } from "./key-segment.ts";
 
 /**
  * Every key bounce-radar writes, in one place (DESIGN.md "Storage layout"). The bucket and a local --data
@@ -39,8 +38,16 @@ export const keys = {
   quarantinePrefix: (source?: Source): string => (source ? `quarantine/${source}/` : "quarantine/"),
   reputation: (source: string, dt: string, batch: string): string =>
     `reputation/source=${part("source", source)}/dt=${date(dt)}/${part("batch", batch)}.json`,
-  dailyAggregates: (dt: string): string => `aggregates/daily/dt=${date(dt)}/organisations.ndjson.gz`,
-  dailyAggregatesManifest: (dt: string): string => `aggregates/daily/dt=${date(dt)}/manifest.json`,
+  /**
+   * Derived from one day's events/ (rebuildable at any time): immutable, named by a digest of the events
+   * objects they were computed from, and in use only once aggregates/daily/manifest.json names them.
+   */
+  dailyAggregates: (dt: string, inputs: string): string =>
+    `aggregates/daily/dt=${date(dt)}/organisations-${part("digest", inputs)}.ndjson.gz`,
+  dailyDeliveries: (dt: string, inputs: string): string =>
+    `aggregates/daily/dt=${date(dt)}/deliveries-${part("digest", inputs)}.tsv.gz`,
+  /** The commit point of the derived days: which objects hold each day, with their checksums. */
+  derivedManifest: (): string => "aggregates/daily/manifest.json",
   cursor: (sourceId: string): string => `state/cursors/${part("source", sourceId)}.json`,
   mxCache: (): string => "state/mx/cache.json",
   alerts: (): string => "state/alerts.json",
@@ -49,9 +56,6 @@ export const keys = {
   alertsLease: (): string => "state/alerts.lease.json",
   /** One scheduled job at a time (ingest-events, analyze). */
   jobLease: (job: string): string => `state/leases/${job}.json`,
-  /** The organisation comes from outside (a recipient domain): encoded, so any string is storable. */
-  recipients: (organisation: string): string =>
-    `state/recipients/${keySegment(organisation)}/last-delivered.json`,
   audit: (dt: string, name: string): string => `audit/${date(dt)}/${part("name", name)}`,
   report: (dt: string, runId: string, file: "report.json" | "report.html"): string =>
     `reports/${date(dt).slice(0, 4)}/${dt.slice(5, 7)}/${dt.slice(8, 10)}/${part("runId", runId)}/${file}`,

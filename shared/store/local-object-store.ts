@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
+import { createReadStream } from "node:fs";
 import {
   type FileHandle,
   link,
@@ -18,10 +19,22 @@ import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import * as z from "zod";
 import { assertValidKey, assertValidPrefix } from "./key-syntax.ts";
-import type { DeleteOptions, ObjectInfo, ObjectStore, PutOptions, VersionedObject } from "./object-store.ts";
+import type {
+  DeleteOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  VersionedObject,
+} from "./object-store.ts";
 
-/** Marks in-flight temp files; list skips them and no key may contain it. */
+/**
+ * Marks in-flight temp files, named `<file>.~tmp-<writer pid>-<random>`; list skips them and no key may
+ * contain it.
+ */
 const TEMP_MARK = ".~tmp-";
+/** A temp file whose writer cannot be told dead (another host, a reused pid) is stray after this long. */
+const STRAY_TEMP_AGE_MS = 24 * 3_600_000;
 
 /** How often to retry when a concurrent delete prunes the parent folder between our mkdir and open. */
 const PARENT_RACE_ATTEMPTS = 3;
@@ -133,13 +146,13 @@ export class LocalObjectStore implements ObjectStore {
     );
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     assertValidPrefix(prefix);
     // "events/source=ses/dt=2024-0" → walk "events/source=ses/" and keep entries starting with "dt=2024-0".
     const cut = prefix.lastIndexOf("/") + 1;
     const folderKey = prefix.slice(0, cut);
     const namePrefix = prefix.slice(cut);
-    yield* this.walk(folderKey, namePrefix);
+    yield* this.walk(folderKey, namePrefix, options.etags === true);
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
@@ -291,7 +304,7 @@ export class LocalObjectStore implements ObjectStore {
    */
   private async openTemp(key: string, path: string): Promise<{ temp: string; handle: FileHandle }> {
     for (let attempt = 1; ; attempt++) {
-      const temp = `${path}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
+      const temp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(6).toString("hex")}`;
       try {
         await mkdir(dirname(path), { recursive: true });
         return { temp, handle: await open(temp, "wx") };
@@ -302,14 +315,17 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private async *walk(folderKey: string, namePrefix: string): AsyncIterable<ObjectInfo> {
+  private async *walk(folderKey: string, namePrefix: string, etags: boolean): AsyncIterable<ObjectInfo> {
+    const folder = join(this.location, ...folderKey.split("/"));
     let entries: Dirent[];
     try {
-      entries = await readdir(join(this.location, ...folderKey.split("/")), { withFileTypes: true });
+      entries = await readdir(folder, { withFileTypes: true });
     } catch (e) {
       if (isMissing(e)) return;
       throw fsError("list", folderKey, e);
     }
+    for (const entry of entries)
+      if (entry.isFile() && entry.name.includes(TEMP_MARK)) await removeIfStray(join(folder, entry.name));
     // A folder's keys all start with "name/", so sorting folders as "name/" gives the keys' byte order.
     const sorted = entries
       .filter((entry) => entry.name.startsWith(namePrefix) && !entry.name.includes(TEMP_MARK))
@@ -319,12 +335,16 @@ export class LocalObjectStore implements ObjectStore {
     for (const { entry } of sorted) {
       const key = `${folderKey}${entry.name}`;
       if (entry.isDirectory()) {
-        yield* this.walk(`${key}/`, "");
+        yield* this.walk(`${key}/`, "", etags);
         continue;
       }
-      const size = await fileSize(join(this.location, ...key.split("/")));
+      const path = join(this.location, ...key.split("/"));
+      const size = await fileSize(path);
       // Deleted since readdir: list what exists.
-      if (size !== null) yield { key, size };
+      if (size === null) continue;
+      const etag = etags ? await etagOfFile(path) : undefined;
+      if (etags && etag === null) continue;
+      yield etag ? { key, size, etag } : { key, size };
     }
   }
 
@@ -387,6 +407,43 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length; ) {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
+  }
+}
+
+/** The file's version token as etagOf gives it (streamed, not read whole), or null if it is gone. */
+async function etagOfFile(path: string): Promise<string | null> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+  return `"${hash.digest("hex")}"`;
+}
+
+/**
+ * Removes a temp file a crashed writer left (kill -9, power loss): its writer process is gone, or it is
+ * older than a day. A live writer's temp file is never touched.
+ */
+async function removeIfStray(path: string): Promise<void> {
+  const pid = Number(/\.~tmp-(\d+)-[0-9a-f]+$/.exec(path)?.[1] ?? Number.NaN);
+  let stray = Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+  if (!stray) {
+    const info = await stat(path).catch(() => null);
+    stray = info !== null && Date.now() - info.mtimeMs > STRAY_TEMP_AGE_MS;
+  }
+  if (stray) await unlink(path).catch(() => undefined);
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return errorCode(e) !== "ESRCH";
   }
 }
 

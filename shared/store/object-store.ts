@@ -3,6 +3,16 @@ import type { Readable } from "node:stream";
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
+  /**
+   * A checksum of the object's content, when `list` is asked for it: S3's ETag (the MD5 of a single-part
+   * upload), or locally the same version token as getVersioned (a SHA-256; costs a read of the file).
+   */
+  readonly etag?: string;
+}
+
+export interface ListOptions {
+  /** Include each object's content checksum (free on S3, a read of every file locally). */
+  readonly etags?: boolean;
 }
 
 export interface PutOptions {
@@ -45,7 +55,7 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
   /** Streams a body of unknown length (large exports) without buffering it whole. */
   putStream(key: string, body: Readable, options?: { readonly contentType?: string }): Promise<void>;
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Returns false only when `ifMatch` was asked and did not hold (another version, or no object). */
   delete(key: string, options?: DeleteOptions): Promise<boolean>;
 }

@@ -11,7 +11,14 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { assertValidKey, assertValidPrefix } from "./key-syntax.ts";
-import type { DeleteOptions, ObjectInfo, ObjectStore, PutOptions, VersionedObject } from "./object-store.ts";
+import type {
+  DeleteOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  VersionedObject,
+} from "./object-store.ts";
 
 export interface S3ObjectStoreOptions {
   readonly bucket: string;
@@ -146,7 +153,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     assertValidPrefix(prefix);
     const listPrefix = `${this.keyPrefix}${prefix}`;
     let continuationToken: string | undefined;
@@ -165,7 +172,11 @@ export class S3ObjectStore implements ObjectStore {
       }
       for (const object of response.Contents ?? []) {
         if (object.Key === undefined) continue;
-        yield { key: object.Key.slice(this.keyPrefix.length), size: object.Size ?? 0 };
+        yield {
+          key: object.Key.slice(this.keyPrefix.length),
+          size: object.Size ?? 0,
+          ...(options.etags && object.ETag ? { etag: object.ETag } : {}),
+        };
       }
       continuationToken = response.IsTruncated ? response.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);

@@ -18,12 +18,8 @@ import { renderReportHtml } from "../../reports/render-html.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import { readNdjsonGz } from "../../store/ndjson-gzip.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
-import {
-  type DayAggregate,
-  RecipientHistory,
-  readDayEvents,
-  refreshDailyAggregates,
-} from "./daily-aggregates.ts";
+import { addressHash, type DaySources, readDayEvents } from "./daily-aggregates.ts";
+import { DerivedDays, dayInputs, daySources } from "./derived-days.ts";
 
 const DAY = 86_400_000;
 /** How far back a delivery proves an address exists (DESIGN.md: "recent" deliveries). */
@@ -80,23 +76,37 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
   );
   const historyFirst = utcDate(new Date(Date.parse(`${firstWindowDay}T00:00:00Z`) - HISTORY_DAYS * DAY));
 
-  const history = new RecipientHistory(store);
-  const refreshed = await refreshDailyAggregates(store, daysBetween(historyFirst, lastWindowDay), history);
-  await history.save();
-  if (refreshed.rebuilt.length > 0)
-    deps.log(`analyze: rebuilt daily aggregates for ${refreshed.rebuilt.length} day(s)`);
-  const baselineRows: BaselineRow[] = refreshed.days
-    .filter((d) => d.date >= baselineFirst && d.date <= dayBefore)
-    .flatMap((d) => d.rows.map((r) => ({ ...r, date: d.date })));
-
+  // The window's events, read whole days: deliveries before the window's end count as recipient history.
   const raw: NormalizedEvent[] = [];
-  for (const day of daysBetween(firstWindowDay, lastWindowDay)) {
+  const windowDeliveries = new Map<string, string>();
+  const windowDays = daysBetween(firstWindowDay, lastWindowDay);
+  for (const day of windowDays) {
     for await (const e of readDayEvents(store, day)) {
       const t = Date.parse(e.occurredAt);
       if (t >= start.getTime() && t < end.getTime()) raw.push(e);
+      if (e.type === "delivered" && t < end.getTime())
+        keepLatest(windowDeliveries, addressHash(e.recipient), e.occurredAt);
     }
   }
   const windowEvents = finalEvents(raw);
+
+  // Whole days before the window: aggregates and last deliveries derived from events/, rebuilt where the
+  // events changed or a derived object is damaged; the manifest that commits them is written last.
+  const derived = await DerivedDays.open(store, deps.log);
+  const pastDays = await mapInOrder(daysBetween(historyFirst, dayBefore), (day) => dayInputs(store, day));
+  const rebuilt = await derived.refresh(pastDays);
+  if (rebuilt.length > 0) deps.log(`analyze: rebuilt daily aggregates for ${rebuilt.length} day(s)`);
+  const baselineRows: BaselineRow[] = [];
+  for (const day of pastDays) {
+    if (day.date < baselineFirst) continue;
+    for (const row of await derived.baselineRows(day)) baselineRows.push(row);
+  }
+  const bouncedAddresses = new Set<string>();
+  for (const e of windowEvents) if (e.type === "bounced") bouncedAddresses.add(addressHash(e.recipient));
+  const lastDelivered = await derived.lastDeliveries(pastDays, bouncedAddresses);
+  for (const [h, at] of windowDeliveries) if (bouncedAddresses.has(h)) keepLatest(lastDelivered, h, at);
+  await derived.commit();
+  const windowSources = await mapInOrder(windowDays, (day) => daySources(store, day));
 
   // Gateways: one lookup per organisation, preferring an MX host the ESP reported.
   const domainOf = new Map<string, { domain: string; mxHost: string | null }>();
@@ -119,7 +129,7 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
   const existed = new Set<string>();
   for (const e of windowEvents) {
     if (e.type !== "bounced") continue;
-    const last = await history.lastDelivered(e.organisation, e.recipient);
+    const last = lastDelivered.get(addressHash(e.recipient));
     if (last && Date.parse(last) >= Date.parse(e.occurredAt) - HISTORY_DAYS * DAY) existed.add(e.id);
   }
 
@@ -146,7 +156,7 @@ export async function runAnalysis(options: AnalyzeOptions, deps: AnalyzeDeps): P
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
       dataQuality: {
         ...(await dataQuality(store, raw, daysBetween(firstWindowDay, lastWindowDay))),
-        gaps: dataGaps(refreshed.days.filter((d) => d.date >= baselineFirst)),
+        gaps: dataGaps([...pastDays.filter((d) => d.date >= baselineFirst), ...windowSources]),
         ...(reputation.runs.length > 0 ? { reputationSources: reputation.runs } : {}),
       },
     }),
@@ -324,7 +334,7 @@ async function dataQuality(
  * Whole days on which a source that had delivered data stored nothing: a stalled connector or a lost export,
  * which would otherwise read as a quiet day.
  */
-export function dataGaps(days: readonly DayAggregate[]): Report["dataQuality"]["gaps"] {
+export function dataGaps(days: readonly DaySources[]): Report["dataQuality"]["gaps"] {
   const gaps: Report["dataQuality"]["gaps"] = [];
   const sources = [...new Set(days.flatMap((d) => d.sources))].sort();
   for (const source of sources) {
@@ -343,6 +353,23 @@ export function dataGaps(days: readonly DayAggregate[]): Report["dataQuality"]["
     }
   }
   return gaps;
+}
+
+/** Keeps the later instant of a delivery. */
+function keepLatest(map: Map<string, string>, hash: string, at: string): void {
+  const prev = map.get(hash);
+  if (prev === undefined || at > prev) map.set(hash, at);
+}
+
+/** `work` over `items`, a few at a time (each lists several prefixes), results in the items' order. */
+async function mapInOrder<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  return out;
 }
 
 const nextDay = (date: string): string => utcDate(new Date(Date.parse(`${date}T00:00:00Z`) + DAY));

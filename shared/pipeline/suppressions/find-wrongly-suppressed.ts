@@ -1,9 +1,14 @@
 import type { NormalizedEvent } from "../../domain/events/normalized-event.ts";
 import { type Incident, type Report, ReportSchema } from "../../domain/report/report-schema.ts";
-import { reviewSuppressions, type SuppressionReview } from "../../domain/suppressions/wrongly-suppressed.ts";
+import {
+  PROOF_OF_LIFE_DAYS,
+  reviewSuppressions,
+  type SuppressionReview,
+} from "../../domain/suppressions/wrongly-suppressed.ts";
 import { keys, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
-import { RecipientHistory, readDayEvents } from "../analyze/daily-aggregates.ts";
+import { addressHash, readDayEvents } from "../analyze/daily-aggregates.ts";
+import { DerivedDays, dayInputs } from "../analyze/derived-days.ts";
 
 export class IncidentNotFoundError extends Error {
   override readonly name = "IncidentNotFoundError";
@@ -81,6 +86,7 @@ export async function findWronglySuppressed(
   store: ObjectStore,
   incidentId: string,
   warn: (line: string) => void = () => undefined,
+  now: Date = new Date(),
 ): Promise<IncidentSuppressions> {
   const found = await findIncident(store, incidentId, warn);
   const { incident, report } = found;
@@ -100,10 +106,19 @@ export async function findWronglySuppressed(
         bounces.push(e);
     }
   }
-  const history = new RecipientHistory(store);
-  const delivered = new Map<string, string | null>();
-  for (const e of bounces) delivered.set(e.id, await history.lastDelivered(e.organisation, e.recipient));
-  return { ...found, review: reviewSuppressions(bounces, (e) => delivered.get(e.id) ?? null) };
+  // Last deliveries from 90 days before the window to today (a delivery since the bounce says "keep").
+  const derived = await DerivedDays.open(store, warn);
+  const days = [];
+  const today = utcDate(now);
+  for (let day = utcDate(new Date(from - PROOF_OF_LIFE_DAYS * DAY)); day <= today; day = nextDay(day))
+    days.push(await dayInputs(store, day));
+  await derived.refresh(days);
+  const last = await derived.lastDeliveries(days, new Set(bounces.map((e) => addressHash(e.recipient))));
+  await derived.commit();
+  return {
+    ...found,
+    review: reviewSuppressions(bounces, (e) => last.get(addressHash(e.recipient)) ?? null),
+  };
 }
 
 /** A bounce the ESP suppresses for: called hard (or a block), or a 5xx reply when the ESP said nothing. */
@@ -113,6 +128,8 @@ function isHard(e: NormalizedEvent): boolean {
   return (e.smtp?.code ?? 0) >= 500;
 }
 
+const DAY = 86_400_000;
+
 function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY).toISOString().slice(0, 10);
 }

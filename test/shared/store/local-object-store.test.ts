@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -66,6 +66,34 @@ describe("LocalObjectStore specifics", () => {
     await writeFile(join(root, "a", "b.json.~tmp-0123456789ab"), "partial");
     expect(await collect(store.list(""))).toEqual([{ key: "a/b.json", size: 1 }]);
     await expect(store.put("a/c.json.~tmp-1", "x")).rejects.toThrow(/a\/c\.json\.~tmp-1/);
+  });
+
+  it("removes temp files crashed writers left, never a live writer's", async () => {
+    const root = await freshRoot();
+    const store = new LocalObjectStore(root);
+    await store.put("a/b.json", "1");
+    // A writer that is gone (kill -9 mid-put): a real process that has exited.
+    const dead = spawnSync(process.execPath, [
+      "-e",
+      "process.stdout.write(String(process.pid))",
+    ]).stdout.toString();
+    await writeFile(join(root, "a", `b.json.~tmp-${dead}-0123456789ab`), "partial");
+    // A live writer (this process, then the test runner's parent) keeps its temp file.
+    await writeFile(join(root, "a", `c.json.~tmp-${process.pid}-0123456789ab`), "in flight");
+    await writeFile(join(root, "a", `d.json.~tmp-${process.ppid}-0123456789ab`), "in flight");
+    // A name without a pid (an older version's) is stray once it is a day old.
+    await writeFile(join(root, "a", "e.json.~tmp-0123456789ab"), "old");
+    await writeFile(join(root, "a", "f.json.~tmp-0123456789ab"), "recent");
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await utimes(join(root, "a", "e.json.~tmp-0123456789ab"), twoDaysAgo, twoDaysAgo);
+
+    expect(await collect(store.list("a/"))).toEqual([{ key: "a/b.json", size: 1 }]);
+    expect((await readdir(join(root, "a"))).sort()).toEqual([
+      "b.json",
+      `c.json.~tmp-${process.pid}-0123456789ab`,
+      `d.json.~tmp-${process.ppid}-0123456789ab`,
+      "f.json.~tmp-0123456789ab",
+    ]);
   });
 
   it("removes folders a delete left empty, up to but not including the root", async () => {

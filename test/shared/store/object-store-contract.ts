@@ -86,6 +86,22 @@ export function objectStoreContract(
       expect(await store.get("state/cursors/ses.json/deeper")).toBeNull();
     });
 
+    it("lists content checksums when asked: a same-size change changes it, a rewrite of the same bytes does not", async () => {
+      const store = await newStore();
+      await store.put("events/a.ndjson.gz", "hello world");
+      await store.put("events/b.ndjson.gz", "hello world");
+      expect((await collect(store.list("events/")))[0]).not.toHaveProperty("etag");
+      const first = await collect(store.list("events/", { etags: true }));
+      expect(first[0]?.etag).toMatch(/^"?[0-9a-f]{32,64}"?$/);
+      expect(first[0]?.etag).toBe(first[1]?.etag);
+      await store.put("events/a.ndjson.gz", "hello world");
+      expect((await collect(store.list("events/", { etags: true })))[0]?.etag).toBe(first[0]?.etag);
+      await store.put("events/a.ndjson.gz", "hello World");
+      const flipped = await collect(store.list("events/", { etags: true }));
+      expect(flipped[0]?.size).toBe(first[0]?.size);
+      expect(flipped[0]?.etag).not.toBe(first[0]?.etag);
+    });
+
     it("overwrites", async () => {
       const store = await newStore();
       await store.put("state/cursors/ses.json", "first, longer body");
