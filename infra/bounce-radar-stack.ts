@@ -191,7 +191,6 @@ export class BounceRadarStack extends Stack {
         keys.alertsLease(),
         keys.jobLease("analyze"),
         "state/mx/*",
-        "state/recipients/*",
       ),
     );
     grant(analyzeRole, ["s3:DeleteObject"], objects(keys.alertsLease(), keys.jobLease("analyze")));
@@ -206,7 +205,7 @@ export class BounceRadarStack extends Stack {
       [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
       [
         this.analyze,
-        ["events", "reputation", "aggregates", "aggregates/daily", "reports", "state/mx", "state/recipients"],
+        ["events", "reputation", "aggregates", "aggregates/daily", "reports", "state/mx"],
       ],
       ...(this.ingestReputation ? [[this.ingestReputation, ["events", "reputation"]] as const] : []),
     ] as const) {

@@ -66,7 +66,8 @@ export async function importFiles(
   );
 }
 
-async function importInto(
+/** importFiles into a given store, without the lease (the caller holds it; tests inject faulty stores). */
+export async function importInto(
   store: ObjectStore,
   source: ImportSource,
   files: readonly string[],

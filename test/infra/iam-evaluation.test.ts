@@ -323,7 +323,13 @@ describe("every AWS call each bundled function makes, against its synthesized ro
       ["analyze", "s3:PutObject", object("state/cursors/mailgun-iam.json")],
       ["analyze", "s3:PutObject", object("state/leases/ingest-events.json")],
       ["analyze", "s3:DeleteObject", object("events/source=mailgun/dt=2026-01-01/x.ndjson.gz")],
-      ["analyze", "s3:DeleteObject", object("aggregates/daily/dt=2026-01-01/organisations.ndjson.gz")],
+      // Derived objects are immutable (a rebuild writes new ones), and recipient history is derived too.
+      [
+        "analyze",
+        "s3:DeleteObject",
+        object("aggregates/daily/dt=2026-01-01/organisations-0123456789abcdef01234567.ndjson.gz"),
+      ],
+      ["analyze", "s3:PutObject", object("state/recipients/acme.com/last-delivered.json")],
       // Ingest never deletes what it landed verbatim, nor touches reports.
       ["ingest-events", "s3:DeleteObject", object("raw/mailgun/dt=2026-01-01/x-0.json.gz")],
       ["ingest-events", "s3:PutObject", object("reports/latest.json")],
