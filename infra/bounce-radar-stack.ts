@@ -203,10 +203,7 @@ export class BounceRadarStack extends Stack {
       "Objects under one key prefix of the data bucket: keys carry dates, batch ids and organisations, so they cannot be listed in advance. The prefix is the narrowest scope.";
     for (const [job, prefixes] of [
       [this.ingestEvents, ["raw", "events", "quarantine", "state/cursors"]],
-      [
-        this.analyze,
-        ["events", "reputation", "aggregates", "aggregates/daily", "reports", "state/mx"],
-      ],
+      [this.analyze, ["events", "reputation", "aggregates", "aggregates/daily", "reports", "state/mx"]],
       ...(this.ingestReputation ? [[this.ingestReputation, ["events", "reputation"]] as const] : []),
     ] as const) {
       for (const prefix of prefixes)
