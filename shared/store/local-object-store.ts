@@ -412,7 +412,7 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
 
 /** The file's version token as etagOf gives it (streamed, not read whole), or null if it is gone. */
 async function etagOfFile(path: string): Promise<string | null> {
-  const hash = createHash("sha256");
+  const hash = createHash("md5");
   try {
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   } catch (e) {

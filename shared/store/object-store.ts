@@ -5,7 +5,7 @@ export interface ObjectInfo {
   readonly size: number;
   /**
    * A checksum of the object's content, when `list` is asked for it: S3's ETag (the MD5 of a single-part
-   * upload), or locally the same version token as getVersioned (a SHA-256; costs a read of the file).
+   * upload), or locally the same version token as getVersioned (its MD5; costs a read of the file).
    */
   readonly etag?: string;
 }
