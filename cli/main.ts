@@ -16,6 +16,7 @@ import { formatIngestSummary, ingestCommand, loadCliConfig } from "./commands/in
 import { runSample } from "./commands/sample.ts";
 import { suppressionsCommand, terminalConfirm } from "./commands/suppressions.ts";
 import { LEASE_HELD_EXIT, LeaseHeldError, parseWait } from "./lib/job-lease.ts";
+import { packageVersion } from "./lib/package-version.ts";
 
 // A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -56,7 +57,7 @@ const program = new Command()
   .description(
     "Tells a recipient gateway's policy change from a sender/ESP problem when the hard-bounce rate spikes.",
   )
-  .version("0.1.0")
+  .version(packageVersion())
   .showHelpAfterError()
   .exitOverride((err) => {
     // Bad usage exits 2 (CLI contract); help and version exit 0.
