@@ -182,7 +182,10 @@ program
   .command("ingest")
   .description("one scheduled ingest run: fetch every configured source into the data folder")
   .requiredOption("--data <dir>", "data folder laid out like the bucket (created if missing)")
-  .option("--config <file>", "configuration file (JSON); default ./bounce-radar.json")
+  .option(
+    "--config <file>",
+    "configuration file (JSON); default ./bounce-radar.config.json (or ./bounce-radar.json)",
+  )
   .option("--wait <duration>", WAIT_HELP)
   .addHelpText(
     "after",

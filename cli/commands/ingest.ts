@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type Config, ConfigError, loadConfigFile, type ReputationConfig } from "../../shared/config.ts";
 import { formatNotes, sumNotes } from "../../shared/pipeline/ingest/ingest-batch.ts";
@@ -11,13 +12,18 @@ import type { ObjectStore } from "../../shared/store/object-store.ts";
 import { withJobLease } from "../lib/job-lease.ts";
 import { openDataFolder } from "../lib/local-store.ts";
 
-export const DEFAULT_CONFIG_FILE = "bounce-radar.json";
+/** The file the README's quick start creates; the CLI looks for it when no --config is given. */
+export const DEFAULT_CONFIG_FILE = "bounce-radar.config.json";
+/** The name earlier versions looked for, still read when the default is absent. */
+export const OLD_DEFAULT_CONFIG_FILE = "bounce-radar.json";
 
-export async function loadCliConfig(path: string | undefined): Promise<Config> {
-  const file = path ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+export async function loadCliConfig(path: string | undefined, dir = "."): Promise<Config> {
+  const file =
+    path ??
+    [DEFAULT_CONFIG_FILE, OLD_DEFAULT_CONFIG_FILE].map((name) => join(dir, name)).find((f) => existsSync(f));
   if (!file) {
     throw new ConfigError(
-      `no configuration: pass --config FILE or create ${DEFAULT_CONFIG_FILE} here (see README "Configuration")`,
+      `no configuration: pass --config FILE or create ${DEFAULT_CONFIG_FILE} here (see docs/configuration.md)`,
     );
   }
   return loadConfigFile(file);
