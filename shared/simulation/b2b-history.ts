@@ -19,7 +19,7 @@
  *
  * Incidents are injected only inside [at, at + durationHours): see `IncidentKind`. Every incident window gets a
  * campaign: when no regular campaign overlaps it, a "flash" campaign is sent in it, so the injected bounces are
- * statistically visible. Rejection texts are real-looking gateway wordings (shared/reference/gateways.md §2) that
+ * statistically visible. Rejection texts are real-looking gateway wordings (docs/sources.md#gateway-rejection-texts) that
  * shared/domain/classify classifies to the category in `InjectedIncident.expected.category`.
  *
  * Tiny organisations: by default three corporate organisations with one or two contacts get a genuine
@@ -624,7 +624,7 @@ function typoOf(local: string, r: Rng): string {
   return local.slice(0, i) + local.slice(i + 1);
 }
 
-// ── rejection texts (shared/reference/gateways.md §2) ───────────────────────────────────────────────────
+// ── rejection texts (docs/sources.md#gateway-rejection-texts) ───────────────────────────────────────────────────
 
 interface TextContext {
   r: Rng;
@@ -692,7 +692,7 @@ const USER_UNKNOWN: TemplateTable = {
   default: [(c) => `550 5.1.1 <${c.addr}>: Recipient address rejected: User unknown`],
 };
 
-/** A gateway's directory copy calling existing users unknown (gateways.md §3.1). */
+/** A gateway's directory copy calling existing users unknown (docs/sources.md#directory-copy-validation). */
 const STALE_DIRECTORY: Readonly<Partial<Record<GatewayKey, readonly Template[]>>> = {
   proofpoint: [(c) => `550 5.1.1 <${c.addr}>: Recipient address rejected: User unknown`],
   mimecast: [(c) => `550 Invalid Recipient - ${MC_DOC}#550 ${mcRef(c)}`],

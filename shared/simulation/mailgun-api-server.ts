@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import * as z from "zod";
 
 /*
- * A local Mailgun speaking the two pull contracts of esp-apis.md §2.2 and §2.4 over real HTTP:
+ * A local Mailgun speaking the two pull contracts of docs/sources.md#mailgun over real HTTP:
  *   GET  /v3/{domain}/events[?begin&end&ascending&limit&event]   and   GET /v3/{domain}/events/{page token}
  *   POST /v1/analytics/logs  {start, end, events, pagination: {sort, limit, token}}
  * with Basic auth (user `api`), per-domain and time filtering, `paging.next` URLs pointing back here, a final

@@ -3,7 +3,7 @@ import type { ProviderEvent } from "../domain/events/normalized-event.ts";
 
 /*
  * The simulated ESP's side of the wire: a generated event rendered as the Mailgun Events API would serve it
- * (esp-apis.md §2.2, §2.8), so the demo ingests it through the real connector and mapper. The choice of
+ * (docs/sources.md#mailgun), so the demo ingests it through the real connector and mapper. The choice of
  * `reason` is the inverse of the mapper's reading of `severity` and `reason`.
  */
 

@@ -3,7 +3,7 @@ import type { ProviderEvent } from "../domain/events/normalized-event.ts";
 import { toEasternWallClock } from "../sources/esp/postmark/eastern-time.ts";
 
 /*
- * A generated event rendered as the Postmark record that reports it (esp-apis.md §3.2–3.4), the inverse of
+ * A generated event rendered as the Postmark record that reports it (docs/sources.md#postmark), the inverse of
  * mapPostmarkRecord:
  *   - bounced → a Bounce object (an item of GET /bounces, RecordType "Bounce"): hard → HardBounce (1),
  *     block → Blocked (100006; the mapper reads SpamNotification the same, but that one means "delivered,

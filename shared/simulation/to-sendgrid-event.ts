@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ProviderEvent } from "../domain/events/normalized-event.ts";
 
 /*
- * A generated event rendered as one SendGrid Event Webhook event (esp-apis.md §1.3), the inverse of
+ * A generated event rendered as one SendGrid Event Webhook event (docs/sources.md#sendgrid), the inverse of
  * mapSendgridEvent (§1.12), so simulated histories can be saved as webhook batches and ingested through the
  * real mapper.
  *

@@ -3,7 +3,7 @@ import type { ProviderEvent } from "../domain/events/normalized-event.ts";
 
 /*
  * A generated event rendered as an item of SparkPost's Events API (`GET /api/v1/events/message` results,
- * esp-apis.md §4.2–4.4), the inverse of mapSparkpostEvent (§4.8):
+ * docs/sources.md#sparkpost), the inverse of mapSparkpostEvent (§4.8):
  *   delivered → delivery, sent → injection, deferred → delay, complained → spam_complaint,
  *   dropped → policy_rejection (SparkPost refusing a suppressed recipient; it never attempts delivery),
  *   bounced → bounce with a bounce_class whose category is the espClass (SPARKPOST_CLASS_OF).

@@ -1,7 +1,7 @@
 import type { Source } from "../domain/events/normalized-event.ts";
 
 /**
- * Every key bounce-radar writes, in one place (DESIGN.md "Storage layout"). The bucket and a local --data
+ * Every key bounce-radar writes, in one place. The bucket and a local --data
  * folder use the same keys. `dt` is a UTC date `YYYY-MM-DD`; `batch` is derived from the source and its
  * time window or the imported file's content hash, never from the clock, so re-runs write the same keys.
  */

@@ -4,7 +4,7 @@ import type { NormalizedEvent } from "../events/normalized-event.ts";
 /**
  * What one event contributes to the hard-bounce rate. Only final outcomes count: delivered or bounced.
  * Deferrals are not final, and drops (the ESP's own suppression list) were never attempted, so both stay out
- * of numerator and denominator (esp-apis.md §0.2); so do bounces classified as the ESP's own refusal.
+ * of numerator and denominator (docs/sources.md#rate-definitions); so do bounces classified as the ESP's own refusal.
  */
 export type Outcome = "delivered" | "soft" | "not_counted" | { readonly hard: Category };
 

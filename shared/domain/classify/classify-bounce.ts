@@ -72,11 +72,11 @@ function matchText(ctx: RuleContext): Decision | null {
   return null;
 }
 
-/** Stage and gateway facts that overturn or weaken a verdict (sisimai-reasons.md §4.2, gateways.md §4). */
+/** Stage and gateway facts that overturn or weaken a verdict (docs/sources.md#sisimai-reason-names, docs/sources.md#classifier-heuristics). */
 function adjust(d: Decision, ctx: RuleContext): Decision {
   const temporary = ctx.enhanced ? ctx.enhanced.klass === 4 : ctx.reply !== null && ctx.reply < 500;
   if (d.category === "invalid_recipient" && temporary) {
-    // A 4xx is never a verdict that the address does not exist (gateways.md §4.5).
+    // A 4xx is never a verdict that the address does not exist (docs/sources.md#classifier-heuristics).
     return { category: "transient", confidence: 0.6, rule: `${d.rule}+temporary` };
   }
   const mailboxVerdict = d.category === "invalid_recipient" || d.category === "mailbox_full";
@@ -124,7 +124,7 @@ function vendorOf(gateway: GatewayId | null): Vendor | null {
 
 /**
  * Whether the ESP reported this as a hard bounce. Without an ESP class, a permanent (5xx) reply stands in:
- * that is what most ESPs call hard (gateways.md §3.5).
+ * that is what most ESPs call hard (docs/sources.md#classifier-heuristics).
  */
 function calledHard(input: BounceInput, ctx: RuleContext): boolean {
   if (input.espClass) return input.espClass === "hard";

@@ -1,7 +1,7 @@
 import type { Vendor } from "../gateways/catalogue.ts";
 
 /**
- * Tokens and URLs that name the rejecting vendor even when no MX host is known (gateways.md §1, "other
+ * Tokens and URLs that name the rejecting vendor even when no MX host is known (docs/sources.md#gateway-fingerprints, "other
  * fingerprints"). Checked in order; the first match wins.
  */
 const FINGERPRINTS: ReadonlyArray<readonly [RegExp, Vendor]> = [

@@ -24,7 +24,7 @@ export type SmtpReply = z.infer<typeof SmtpReplySchema>;
 
 const isoInstant = z.iso.datetime({ offset: true });
 
-/** One normalized event: the same record whatever the provider (DESIGN.md "Normalized event"). */
+/** One normalized event: the same record whatever the provider. */
 export const NormalizedEventSchema = z.object({
   /** Provider event id made globally unique, or a stable hash of the record when the provider has none. */
   id: z.string().min(1).max(512),

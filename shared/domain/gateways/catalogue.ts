@@ -2,7 +2,7 @@ import * as z from "zod";
 
 /**
  * Recipient-side mail gateways and hosted mailbox platforms bounce-radar recognises.
- * Facts (MX host patterns, directory-validation behaviour) come from shared/reference/gateways.md §1 and §3.
+ * Facts (MX host patterns, directory-validation behaviour) come from docs/sources.md#gateway-fingerprints and #directory-copy-validation.
  */
 export const GatewayIdSchema = z.enum([
   "microsoft365",
@@ -63,7 +63,7 @@ export interface GatewayInfo {
   readonly consumer: boolean;
   /**
    * Validates recipients against its own copy of the customer's directory, so it is documented to answer
-   * "user unknown" for mailboxes that exist when the copy is stale (gateways.md §3.1).
+   * "user unknown" for mailboxes that exist when the copy is stale (docs/sources.md#directory-copy-validation).
    */
   readonly directoryCopy: boolean;
   /** Host-name suffixes or patterns, matched against a lower-cased host without the trailing dot. */

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { CategorySchema, SideSchema } from "../classify/taxonomy.ts";
 
 /**
- * The report contract (DESIGN.md "Report contract", schemaVersion 1). Other tools read report.json: change
+ * The report contract (schemaVersion 1). Other tools read report.json: change
  * it only by adding optional fields, never by renaming or removing one.
  */
 export const VerdictSchema = z.enum([
@@ -26,7 +26,7 @@ export const PeriodSchema = z.object({ start: instant, end: instant });
 export const SeriesPointSchema = z.object({ date: z.iso.date(), attempts: count, hardBounces: count });
 
 export const EvidenceSchema = z.object({
-  /** One of DESIGN.md's signals: breadth, control_group, recipient_history, rejection_text, sending_infrastructure, reputation, onset. */
+  /** One of the signals (docs/verdicts-and-runbook.md#the-signals): breadth, control_group, recipient_history, rejection_text, sending_infrastructure, reputation, onset. */
   signal: z.string(),
   detail: z.string(),
 });

@@ -1,7 +1,7 @@
 import type { SignalStatus } from "./reputation-signal.ts";
 
 /*
- * How bounce-radar reads Google Postmaster Tools v2 values (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2; thresholds: https://support.google.com/mail/answer/81126). Only the spam
+ * How bounce-radar reads Google Postmaster Tools v2 values (docs/sources.md#google-postmaster-tools; thresholds: https://support.google.com/mail/answer/81126). Only the spam
  * rate limits are Google's own; the others are our judgement and say so in the comments. Pure.
  */
 

@@ -22,7 +22,7 @@ import { addressHash, type DaySources, readDayEvents } from "./daily-aggregates.
 import { DerivedDays, dayInputs, daySources } from "./derived-days.ts";
 
 const DAY = 86_400_000;
-/** How far back a delivery proves an address exists (DESIGN.md: "recent" deliveries). */
+/** How far back a delivery proves an address exists. */
 const HISTORY_DAYS = 90;
 
 /** Resolves an organisation's recipient gateway; failures answer "unknown", never throw. */

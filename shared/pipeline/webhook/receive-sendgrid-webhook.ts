@@ -9,7 +9,7 @@ import { keys, utcDate } from "../../store/keys.ts";
 import type { ObjectStore } from "../../store/object-store.ts";
 
 /*
- * The core of the SendGrid Event Webhook endpoint (esp-apis.md §1.5, §1.6): verify the signature over the
+ * The core of the SendGrid Event Webhook endpoint (docs/sources.md#sendgrid): verify the signature over the
  * exact bytes received, then land the batch verbatim. Nothing is parsed beyond "is it a JSON array": mapping
  * happens at ingest, from the raw copy, so a mapper fix can be replayed over everything ever received.
  * SendGrid retries non-2xx for hours and sends duplicates, so the key is the arrival date plus the bytes' hash: a

@@ -3,7 +3,7 @@ import type { RecordReadProgress } from "./export-records.ts";
 import { jsonRecords } from "./json-records.ts";
 
 /**
- * Saved SparkPost data, plain or gzipped (esp-apis.md §4.2): Events API pages `{results, links, total_count}`,
+ * Saved SparkPost data, plain or gzipped (https://developers.sparkpost.com/api/events/): Events API pages `{results, links, total_count}`,
  * webhook batches `[{msys: {...}}]`, events one per line, pretty-printed or concatenated. Each event or
  * webhook entry is one record.
  */

@@ -3,8 +3,8 @@ import { temporary } from "../rule.ts";
 
 /**
  * Gateway- and provider-specific wording, checked before anything generic: a vendor token decides the category
- * whatever the reply or enhanced code says (gateways.md §4.2). Sources are named per rule; "gw §2.x" refers to
- * shared/reference/gateways.md, "sisimai" to shared/reference/sisimai-reasons.md.
+ * whatever the reply or enhanced code says (docs/sources.md#classifier-heuristics). Sources are named per rule: the
+ * vendor's own document (listed in docs/sources.md#gateway-rejection-texts), "sisimai" for Sisimai's reasons.
  */
 export const GATEWAY_RULES: readonly TextRule[] = [
   // ── Microsoft 365 / Exchange Online Protection ───────────────────────────────────────────────────────────
@@ -17,7 +17,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.95,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.1: generated inside the tenant by the address lookup; high confidence",
+    evidence:
+      "Microsoft Exchange Online NDRs: generated inside the tenant by the address lookup; high confidence",
   },
   {
     id: "m365.account-disabled",
@@ -27,7 +28,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.85,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.1: 5.2.1/5.7.13 disabled account (person left)",
+    evidence: "Microsoft Exchange Online NDRs: 5.2.1/5.7.13 disabled account (person left)",
   },
   {
     id: "m365.dbeb-access-denied",
@@ -39,7 +40,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.45,
     mailboxLevel: true,
     evidence:
-      "gw §2.1/§3.1: 5.4.1 Directory-Based Edge Blocking; the address is not in the tenant's directory copy, which misses unsynced and new users",
+      "Microsoft DBEB, docs/sources.md#directory-copy-validation: 5.4.1 Directory-Based Edge Blocking; the address is not in the tenant's directory copy, which misses unsynced and new users",
   },
   {
     id: "m365.all-recipients-denied",
@@ -57,7 +58,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     category: "reputation_block",
     confidence: 0.95,
     evidence:
-      "gw §2.1: 5.7.606-649 banned sending IP, delist via sender.office.com; S3150 network block list",
+      "Microsoft Exchange Online NDRs: 5.7.606-649 banned sending IP, delist via sender.office.com; S3150 network block list",
   },
   {
     id: "m365.banned-sender",
@@ -66,7 +67,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     category: "reputation_block",
     confidence: 0.9,
     evidence:
-      "gw §2.1: 5.7.511 banned sender, 5.7.506 bad HELO, Spamhaus listings tagged AS16012611/S8001/S8002",
+      "Microsoft Exchange Online NDRs: 5.7.511 banned sender, 5.7.506 bad HELO, Spamhaus listings tagged AS16012611/S8001/S8002",
   },
   {
     id: "m365.ip-reputation-throttle",
@@ -74,7 +75,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /rate limited due to ip reputation|\((?:S775|S843|S3114)\)/i,
     category: "reputation_block",
     confidence: 0.85,
-    evidence: "gw §2.1: 4.7.650/4.7.651 temporary rate limit because of IP reputation",
+    evidence: "Microsoft Exchange Online NDRs: 4.7.650/4.7.651 temporary rate limit because of IP reputation",
   },
   {
     id: "m365.customer-block-list",
@@ -82,7 +83,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /using customer block list|AS\(16012607\)|access denied, rejected by recipient/i,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.1: 5.7.513 / 5.7.507 the recipient tenant's own IP block list",
+    evidence: "Microsoft Exchange Online NDRs: 5.7.513 / 5.7.507 the recipient tenant's own IP block list",
   },
   {
     id: "m365.dmarc",
@@ -90,7 +91,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /does not pass dmarc verification|doesn'?t meet the required authentication level/i,
     category: "auth_failure",
     confidence: 0.95,
-    evidence: "gw §2.1: 5.7.509 DMARC, 5.7.515 bulk-sender authentication requirements",
+    evidence:
+      "Microsoft Exchange Online NDRs: 5.7.509 DMARC, 5.7.515 bulk-sender authentication requirements",
   },
   {
     id: "m365.restricted-recipient",
@@ -100,7 +102,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     category: "policy_block",
     confidence: 0.9,
     evidence:
-      "gw §2.1: 5.7.1/5.7.12/5.7.133-136/5.7.124/5.7.9xx the recipient (often a group) restricts who may send; the address exists",
+      "Microsoft Exchange Online NDRs: 5.7.1/5.7.12/5.7.133-136/5.7.124/5.7.9xx the recipient (often a group) restricts who may send; the address exists",
   },
   {
     id: "m365.tenant-threshold",
@@ -108,7 +110,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /tenant has exceeded threshold|unregistered domains|traffic not accepted from this ip/i,
     category: "reputation_block",
     confidence: 0.8,
-    evidence: "gw §2.1: 5.7.700-750 concern the sending tenant or IP",
+    evidence: "Microsoft Exchange Online NDRs: 5.7.700-750 concern the sending tenant or IP",
   },
   {
     id: "m365.per-hour-receive-limit",
@@ -117,7 +119,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
       /per hour message receive limit|recipient thread limit exceeded|exceeded the maximum number of connections \(S3115\)/i,
     category: "rate_limited",
     confidence: 0.9,
-    evidence: "gw §2.1: 5.2.121/5.2.122/4.3.2/4.7.652 rate limits; the address exists",
+    evidence: "Microsoft Exchange Online NDRs: 5.2.121/5.2.122/4.3.2/4.7.652 rate limits; the address exists",
   },
   {
     id: "m365.downstream-spam",
@@ -125,7 +127,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /remote server returned message detected as spam/i,
     category: "spam_or_content_block",
     confidence: 0.85,
-    evidence: "gw §2.1: 5.7.350 a downstream content verdict wrapped by Microsoft 365",
+    evidence: "Microsoft Exchange Online NDRs: 5.7.350 a downstream content verdict wrapped by Microsoft 365",
   },
 
   // ── Google (Gmail and Workspace) ──────────────────────────────────────────────────────────────────────────
@@ -137,7 +139,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.95,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.2: Google's NoSuchUser answer from the mailbox store",
+    evidence: "Google Workspace SMTP errors: Google's NoSuchUser answer from the mailbox store",
   },
   {
     id: "google.account-disabled",
@@ -147,7 +149,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.9,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.2: 5.2.1 disabled or inactive account",
+    evidence: "Google Workspace SMTP errors: 5.2.1 disabled or inactive account",
   },
   {
     id: "google.compliance-policy",
@@ -155,7 +157,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /has a policy that prohibited the mail that you sent|ip not in whitelist for rcpt domain/i,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.2: Workspace admin compliance rule / inbound gateway restriction",
+    evidence: "Google Workspace SMTP errors: Workspace admin compliance rule / inbound gateway restriction",
   },
   {
     id: "google.groups-permission",
@@ -215,7 +217,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
       /ipcheck\.proofpoint\.com|proofpoint\.com\/dnsbl-lookup|prs\.proofpoint\.com|proofpoint (?:dynamic reputation|reputation services)/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.3: Proofpoint Dynamic Reputation / Reputation Services block of the sending IP",
+    evidence: "Proofpoint: Proofpoint Dynamic Reputation / Reputation Services block of the sending IP",
   },
   {
     id: "proofpoint.marked-invalid",
@@ -226,7 +228,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     side: "neutral",
     confidence: 0.3,
     mailboxLevel: true,
-    evidence: "gw §3.1: Essentials SMTP Discovery lists existing users as invalid when their entry expires",
+    evidence:
+      "Proofpoint Essentials, docs/sources.md#directory-copy-validation: SMTP Discovery lists existing users as invalid when their entry expires",
   },
   {
     id: "proofpoint.unverified-address",
@@ -234,7 +237,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /unverified address|address verification in progress/i,
     category: "transient",
     confidence: 0.85,
-    evidence: "gw §2.3: 4.1.1 downstream verification not finished; never an invalid verdict",
+    evidence: "Proofpoint: 4.1.1 downstream verification not finished; never an invalid verdict",
   },
 
   // ── Mimecast ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -245,7 +248,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
       /administrative prohibition\s*-\s*envelope blocked|envelope blocked - user (?:domain )?entry|blocked senders|envelope rejected - block policy/i,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.4: Mimecast Blocked Senders policy (admin or user block list)",
+    evidence: "Mimecast DOC-1369: Mimecast Blocked Senders policy (admin or user block list)",
   },
   {
     id: "mimecast.anti-spoofing",
@@ -254,7 +257,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
       /anti-spoofing policy|content examination policy|host network not allowed|this route requires (?:encryption|tls)/i,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.4: anti-spoofing, content-examination, geographic and TLS policies",
+    evidence: "Mimecast DOC-1369: anti-spoofing, content-examination, geographic and TLS policies",
   },
   {
     id: "mimecast.auth",
@@ -262,7 +265,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /(?:spf|dkim|dmarc) sender invalid/i,
     category: "auth_failure",
     confidence: 0.95,
-    evidence: "gw §2.4: SPF/DKIM/DMARC Sender Invalid - envelope rejected",
+    evidence: "Mimecast DOC-1369: SPF/DKIM/DMARC Sender Invalid - envelope rejected",
   },
   {
     id: "mimecast.reputation",
@@ -270,7 +273,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /local ct ip reputation|csi\.mimecast\.org|poor reputation sender/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.4: Mimecast IP reputation rejection",
+    evidence: "Mimecast DOC-1369: Mimecast IP reputation rejection",
   },
   {
     id: "mimecast.security-policies",
@@ -278,7 +281,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /email rejected due to security policies/i,
     category: "spam_or_content_block",
     confidence: 0.85,
-    evidence: "gw §2.4: virus signature or spam score over the maximum",
+    evidence: "Mimecast DOC-1369: virus signature or spam score over the maximum",
   },
   {
     id: "mimecast.invalid-recipient-deferral",
@@ -288,7 +291,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     when: temporary,
     category: "transient",
     confidence: 0.8,
-    evidence: "gw §2.4: 451 Invalid Recipient is the deferral mode of recipient validation",
+    evidence: "Mimecast DOC-1369: 451 Invalid Recipient is the deferral mode of recipient validation",
   },
   {
     id: "mimecast.invalid-recipient",
@@ -299,7 +302,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.5,
     mailboxLevel: true,
     evidence:
-      "gw §3.1: Known Recipients Only / Directory Users Only validate against Mimecast's directory copy",
+      "Mimecast, docs/sources.md#directory-copy-validation: Known Recipients Only / Directory Users Only validate against Mimecast's directory copy",
   },
   {
     id: "mimecast.temporary",
@@ -308,7 +311,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
       /ip temporarily blacklisted|recipient temporarily unavailable|account service is temporarily unavailable|exceeding outbound thread limit/i,
     category: "rate_limited",
     confidence: 0.8,
-    evidence: "gw §2.4: rate controls after too many invalid connections",
+    evidence: "Mimecast DOC-1369: rate controls after too many invalid connections",
   },
 
   // ── Barracuda ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -319,7 +322,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /barracuda reputation|barracudanetworks\.com\/reputation|barracudacentral\.org/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.5: Barracuda Reputation Block List",
+    evidence: "Barracuda SMTP error codes: Barracuda Reputation Block List",
   },
   {
     id: "barracuda.policy-rejection",
@@ -327,7 +330,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /policy rejection-? ?abuse|rejecting spoofed message/i,
     category: "policy_block",
     confidence: 0.85,
-    evidence: "gw §2.5: cuda_nsu 4.7.1 Policy Rejection worded as a recipient rejection; anti-spoofing",
+    evidence:
+      "Barracuda SMTP error codes: cuda_nsu 4.7.1 Policy Rejection worded as a recipient rejection; anti-spoofing",
   },
   {
     id: "barracuda.permanent-failure-blocked",
@@ -336,7 +340,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /permanent failure for one or more recipients \([^)]*:\s*blocked\)/i,
     category: "policy_block",
     confidence: 0.7,
-    evidence: "gw §2.5: ESS policy or content decision",
+    evidence: "Barracuda SMTP error codes: ESS policy or content decision",
   },
   {
     id: "barracuda.quarantined",
@@ -345,7 +349,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /permanent failure for one or more recipients \([^)]*:\s*quarantined\)/i,
     category: "spam_or_content_block",
     confidence: 0.8,
-    evidence: "gw §2.5: ESS content quarantine",
+    evidence: "Barracuda SMTP error codes: ESS content quarantine",
   },
 
   // ── Cisco Secure Email (IronPort) ─────────────────────────────────────────────────────────────────────────
@@ -355,7 +359,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /sending mta'?s poor reputation|sbrs score too low|senderbase\.org/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.6: HAT BLOCKED sender group by SenderBase reputation score",
+    evidence: "Cisco Secure Email: HAT BLOCKED sender group by SenderBase reputation score",
   },
   {
     id: "cisco.spf-unauthorized",
@@ -363,7 +367,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /#5\.7\.1 spf unauthorized mail is prohibited/i,
     category: "auth_failure",
     confidence: 0.95,
-    evidence: "gw §2.6: AsyncOS default SPF rejection text",
+    evidence: "Cisco Secure Email: AsyncOS default SPF rejection text",
   },
   {
     id: "cisco.address-rejected",
@@ -372,7 +376,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     category: "invalid_recipient",
     confidence: 0.5,
     mailboxLevel: true,
-    evidence: "gw §2.6: IronPort LDAP-accept / RAT rejection; sometimes policy at an outbound relay",
+    evidence:
+      "Cisco Secure Email: IronPort LDAP-accept / RAT rejection; sometimes policy at an outbound relay",
   },
 
   // ── Broadcom / Symantec (MessageLabs) ─────────────────────────────────────────────────────────────────────
@@ -383,7 +388,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /connection rejected by policy \[7\.\d\]|TECH246726|ipremoval\.sms\.symantec\.com/i,
     category: "reputation_block",
     confidence: 0.9,
-    evidence: "gw §2.7: Broadcom KB 164955 negative IP reputation",
+    evidence: "Broadcom KB 164955 negative IP reputation",
   },
   {
     id: "broadcom.message-filtered",
@@ -392,7 +397,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /symanteccloud\.com\/troubleshooting/i,
     category: "spam_or_content_block",
     confidence: 0.85,
-    evidence: "gw §2.7: 553 5.7.1 Message Filtered",
+    evidence: "Broadcom Email Security.cloud: 553 5.7.1 Message Filtered",
   },
   {
     id: "broadcom.invalid-recipient",
@@ -401,7 +406,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     category: "invalid_recipient",
     confidence: 0.6,
     mailboxLevel: true,
-    evidence: "gw §2.7: Broadcom KB 165163/175710 address validation (directory cache may be stale)",
+    evidence: "Broadcom KB 165163/175710 address validation (directory cache may be stale)",
   },
 
   // ── Trend Micro ───────────────────────────────────────────────────────────────────────────────────────────
@@ -412,7 +417,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /\bERS-(?:QIL|RBL|DUL)\b|trend micro (?:email reputation|rbl\+)|rbl-plus\.mail-abuse\.org/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.8: Email Reputation Services, worded as 'Recipient address rejected'",
+    evidence: "Trend Micro Email Security: Email Reputation Services, worded as 'Recipient address rejected'",
   },
   {
     id: "trend.customer-block",
@@ -421,7 +426,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /\b(?:ERS-Customized-Block|BLOCK-SEND-ER|BLOCK-RCPT)\b/i,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.8: the recipient admin's own sender/recipient block",
+    evidence: "Trend Micro Email Security: the recipient admin's own sender/recipient block",
   },
   {
     id: "trend.invalid-recipient",
@@ -432,7 +437,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.85,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.8: TMEMS genuine invalid-recipient verdict",
+    evidence: "Trend Micro Email Security: TMEMS genuine invalid-recipient verdict",
   },
   {
     id: "trend.no-domain",
@@ -441,7 +446,8 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /recipient address rejected: NO-DOMAIN/i,
     category: "unknown",
     confidence: 0.5,
-    evidence: "gw §2.8/§4.8: domain not configured at the gateway; re-check MX",
+    evidence:
+      "Trend Micro NO-DOMAIN, docs/sources.md#classifier-heuristics: domain not configured at the gateway; re-check MX",
   },
 
   // ── Sophos Email (XGEMAIL tokens) ─────────────────────────────────────────────────────────────────────────
@@ -452,7 +458,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_000[123]\b/,
     category: "auth_failure",
     confidence: 0.95,
-    evidence: "gw §2.9: DKIM / SPF / DMARC failure",
+    evidence: "Sophos Email SMTP error codes: DKIM / SPF / DMARC failure",
   },
   {
     id: "sophos.reputation",
@@ -461,7 +467,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_000[45]\b|sophos\.com\/[\w-]+\/threat-center\/ip-lookup/i,
     category: "reputation_block",
     confidence: 0.95,
-    evidence: "gw §2.9: sender IP on an RBL / sender domain on a DBL",
+    evidence: "Sophos Email SMTP error codes: sender IP on an RBL / sender domain on a DBL",
   },
   {
     id: "sophos.policy",
@@ -470,7 +476,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_00(?:06|08|09)\b/,
     category: "policy_block",
     confidence: 0.9,
-    evidence: "gw §2.9: TLS mismatch, admin or user block list",
+    evidence: "Sophos Email SMTP error codes: TLS mismatch, admin or user block list",
   },
   {
     id: "sophos.size",
@@ -479,7 +485,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_001[23]\b/,
     category: "message_too_large",
     confidence: 0.9,
-    evidence: "gw §2.9: size / too many recipients on a large message",
+    evidence: "Sophos Email SMTP error codes: size / too many recipients on a large message",
   },
   {
     id: "sophos.rate",
@@ -488,7 +494,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_001[45]\b|mail flood detected/i,
     category: "rate_limited",
     confidence: 0.9,
-    evidence: "gw §2.9: per-sender or total inbound rate limit",
+    evidence: "Sophos Email SMTP error codes: per-sender or total inbound rate limit",
   },
   {
     id: "sophos.invalid-recipient",
@@ -499,7 +505,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     confidence: 0.9,
     definitive: true,
     mailboxLevel: true,
-    evidence: "gw §2.9: recipient does not exist in the protected domain",
+    evidence: "Sophos Email SMTP error codes: recipient does not exist in the protected domain",
   },
   {
     id: "sophos.domain-config",
@@ -508,7 +514,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /XGEMAIL_00(?:07|10)\b/,
     category: "unknown",
     confidence: 0.5,
-    evidence: "gw §2.9: licence expired / domain not protected by Sophos",
+    evidence: "Sophos Email SMTP error codes: licence expired / domain not protected by Sophos",
   },
 
   // ── Trellix (FireEye ETP) ─────────────────────────────────────────────────────────────────────────────────
@@ -519,7 +525,7 @@ export const GATEWAY_RULES: readonly TextRule[] = [
     pattern: /ETP205\b/,
     category: "auth_failure",
     confidence: 0.95,
-    evidence: "gw §2.10: ETP205 DMARC Failure",
+    evidence: "Trellix ETP: ETP205 DMARC Failure",
   },
 
   // ── Orange / La Poste (OFR_nnn / LPNnnn tokens) ───────────────────────────────────────────────────────────

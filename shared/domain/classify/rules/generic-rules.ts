@@ -5,8 +5,8 @@ import { temporary } from "../rule.ts";
  * Wording any receiver may use, in priority order: the first rule that matches wins. Specific outcomes
  * (quota, size, disabled account) come before "user unknown" so `over quota (#5.1.1)` is not read as a missing
  * mailbox, and sender-side refusals (authentication, block lists) come before content and policy wording, as
- * Sisimai orders its probes (sisimai-reasons.md §4). Text beats codes: a 5.1.1 that says "blocked using
- * Spamhaus" is a reputation block (gateways.md §4.3).
+ * Sisimai orders its probes (docs/sources.md#sisimai-reason-names). Text beats codes: a 5.1.1 that says "blocked using
+ * Spamhaus" is a reputation block (docs/sources.md#classifier-heuristics).
  */
 export const GENERIC_RULES: readonly TextRule[] = [
   {
@@ -16,7 +16,8 @@ export const GENERIC_RULES: readonly TextRule[] = [
     category: "rate_limited",
     side: "sender",
     confidence: 0.85,
-    evidence: "gw §2.1 (5.2.2 submission quota); SES 'Throttling failure': limits on the sending account",
+    evidence:
+      "Microsoft Exchange Online NDRs (5.2.2 submission quota); SES 'Throttling failure': limits on the sending account",
   },
   {
     id: "generic.esp-internal",
@@ -45,7 +46,8 @@ export const GENERIC_RULES: readonly TextRule[] = [
       /\b(?:mail ?box|in ?box|account|mail ?folder|user|recipient|destinataire)(?:'s)?\b[^.;]{0,40}?\b(?:is |was )?(?:full|over ?quota|out of (?:storage|space))\b|\bover ?quota\b|\bquota (?:exceeded|exceeds|full|limit exceeded)\b|exceeded (?:its |the |their |his |her )?(?:storage|quota|mailbox)|not enough (?:storage|space) (?:in|for|on)|mailbox (?:size|storage) (?:limit )?exceeded|user mailbox exceeds allowed size|exceeds (?:the )?(?:mailbox|storage|disk) quota|boite du destinataire pleine/i,
     category: "mailbox_full",
     confidence: 0.9,
-    evidence: "sisimai MailboxFull phrases; gw §2.2 Google 'over quota', 'out of storage space'",
+    evidence:
+      "sisimai MailboxFull phrases; Google Workspace SMTP errors 'over quota', 'out of storage space'",
   },
   {
     id: "generic.message-too-large",
@@ -80,7 +82,8 @@ export const GENERIC_RULES: readonly TextRule[] = [
       /\b(?:spf|dkim|dmarc)\b|sender policy framework|domainkeys|\barc (?:validation|failure)|unauthenticated (?:e-?mail|mail|senders?)|authentication (?:information|checks?|fail(?:ed|ure)?|required)|fails? to pass authentication|must pass either spf or dkim|(?:ip|host|server)[^.;]{0,30} (?:is )?not (?:authori[sz]ed|allowed|permitted) to send|invalid ip for sending/i,
     category: "auth_failure",
     confidence: 0.9,
-    evidence: "sisimai AuthFailure; gw §2.2 Google 5.7.26/4.7.27, §2.4 Mimecast, §4.3",
+    evidence:
+      "sisimai AuthFailure; Google 5.7.26/4.7.27; Mimecast DOC-1369; docs/sources.md#classifier-heuristics",
   },
   {
     id: "generic.content-blocklist",
@@ -107,7 +110,7 @@ export const GENERIC_RULES: readonly TextRule[] = [
     category: "reputation_block",
     confidence: 0.85,
     evidence:
-      "sisimai Blocked / BadReputation phrases; gw §4.3 (blocked using, blacklist, RBL, Spamhaus, Cloudmark). A 'blacklisted address' is a listed mailbox (the SES mailbox simulator's '550 5.1.1 user unknown ( blacklisted address: … )'), not the sending IP",
+      "sisimai Blocked / BadReputation phrases; docs/sources.md#classifier-heuristics (blocked using, blacklist, RBL, Spamhaus, Cloudmark). A 'blacklisted address' is a listed mailbox (the SES mailbox simulator's '550 5.1.1 user unknown ( blacklisted address: … )'), not the sending IP",
   },
   {
     id: "generic.rate-limited",
@@ -132,7 +135,7 @@ export const GENERIC_RULES: readonly TextRule[] = [
     category: "policy_block",
     side: "sender",
     confidence: 0.8,
-    evidence: "sisimai Rejected (envelope sender refused); RFC 3463 X.1.7/X.1.8; gw §3.4",
+    evidence: "sisimai Rejected (envelope sender refused); RFC 3463 X.1.7/X.1.8; sisimai/p5-sisimai#395",
   },
   {
     id: "generic.sender-infrastructure",
@@ -151,7 +154,7 @@ export const GENERIC_RULES: readonly TextRule[] = [
     category: "policy_block",
     confidence: 0.4,
     evidence:
-      "sisimai NoRelaying; gw §4.8: the recipient domain's MX no longer serves it, not a mailbox verdict",
+      "sisimai NoRelaying; docs/sources.md#classifier-heuristics: the recipient domain's MX no longer serves it, not a mailbox verdict",
   },
   {
     id: "generic.recipient-policy",

@@ -13,8 +13,8 @@ const v = (category: Verdict["category"], confidence: number, side?: Verdict["si
 
 /**
  * Permanent (5.x.x) enhanced status codes: RFC 3463 and the IANA "SMTP Enhanced Status Codes" registry
- * (RFC 5248, 7372, 7505, 8098, 8689), plus Microsoft's documented 5.7.5xx-9xx ranges (gateways.md §2.1).
- * Confidence is modest: a code is weaker evidence than wording (gateways.md §0.1: 550 never proves a missing
+ * (RFC 5248, 7372, 7505, 8098, 8689), plus Microsoft's documented 5.7.5xx-9xx ranges (docs/sources.md#microsoft-365).
+ * Confidence is modest: a code is weaker evidence than wording (docs/sources.md#classifier-heuristics: 550 never proves a missing
  * mailbox). Vendor ranges come first so they win over the generic subject rows below them.
  */
 const PERMANENT: readonly Row[] = [

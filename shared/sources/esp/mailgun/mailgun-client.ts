@@ -8,7 +8,7 @@ import {
 export { parseRetryAfter };
 
 /*
- * Reads Mailgun's two event APIs (esp-apis.md §2.2, §2.4) page by page, with the robustness a scheduled job
+ * Reads Mailgun's two event APIs (docs/sources.md#mailgun) page by page, with the robustness a scheduled job
  * needs: Retry-After on 429, backoff with full jitter on 5xx / network errors / timeouts / malformed pages,
  * an immediate stop on a refused key, and guards against paging that leaves the API host or loops. Every
  * page is yielded with its exact response text so the pipeline can land it raw; nothing is skipped silently.

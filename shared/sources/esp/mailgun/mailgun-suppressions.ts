@@ -16,7 +16,7 @@ export interface MailgunReactivatorOptions
   readonly baseUrl?: string;
 }
 
-/** `DELETE /v3/{domain}/bounces/{address}` on every sending domain (esp-apis.md §2.6). */
+/** `DELETE /v3/{domain}/bounces/{address}` on every sending domain (docs/sources.md#mailgun). */
 export class MailgunReactivator implements SuppressionReactivator {
   readonly provider = "mailgun" as const;
   readonly label: string;

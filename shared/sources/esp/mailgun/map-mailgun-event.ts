@@ -18,7 +18,7 @@ import {
 } from "../provider-record.ts";
 
 /*
- * Mailgun events (esp-apis.md §2). One mapper reads items of both pull APIs:
+ * Mailgun events (docs/sources.md#mailgun). One mapper reads items of both pull APIs:
  *   - Events API (`GET /v3/{domain}/events`): `timestamp` is float epoch seconds;
  *   - Logs API (`POST /v1/analytics/logs`): `@timestamp` is an ISO string, plus a few extra fields.
  * Only `event`, `id` and a timestamp are guaranteed; Mailgun only ever adds fields, so schemas are loose.
@@ -76,7 +76,7 @@ const IGNORED_EVENTS: ReadonlySet<string> = new Set([
   "list_uploaded",
 ]);
 
-/** Mailgun-internal drop codes (esp-apis.md §2.8): previously bounced, unsubscribed, complained, poor list. */
+/** Mailgun-internal drop codes (docs/sources.md#mailgun): previously bounced, unsubscribed, complained, poor list. */
 const DROP_CODES: ReadonlySet<number> = new Set([605, 606, 607, 625]);
 // Outside 2000..2100 an epoch-seconds value is almost surely milliseconds or garbage, not a Mailgun time.
 const MIN_EPOCH_S = 946_684_800;
@@ -175,7 +175,7 @@ interface Outcome {
   readonly espClass: EspClass | null;
 }
 
-/** esp-apis.md §2.8. Suppression drops are Mailgun not even trying: outside bounce rates. */
+/** docs/sources.md#mailgun. Suppression drops are Mailgun not even trying: outside bounce rates. */
 function outcomeOf(e: MailgunEvent): Outcome {
   switch (e.event) {
     case "delivered":

@@ -1,6 +1,6 @@
 /*
  * Postmark reads `fromdate`/`todate` (and reports stats) in US Eastern wall-clock time, not UTC
- * (esp-apis.md §3.1). These helpers convert between UTC instants and that wall clock through the platform's
+ * (https://postmarkapp.com/developer/api/bounce-api). These helpers convert between UTC instants and that wall clock through the platform's
  * time-zone data (Intl, America/New_York), so both DST transitions are handled without a dependency:
  *   - spring forward (2nd Sunday of March): 02:00–02:59 local never happens;
  *   - fall back (1st Sunday of November): 01:00–01:59 local happens twice (EDT, then EST).

@@ -17,7 +17,7 @@ import {
 } from "../provider-record.ts";
 
 /*
- * Postmark records (esp-apis.md §3). Three shapes, one mapper each, plus a dispatcher for mixed input:
+ * Postmark records (docs/sources.md#postmark). Three shapes, one mapper each, plus a dispatcher for mixed input:
  *   - a Bounce object: an item of GET /bounces, GET /bounces/{id}, or the Bounce / SpamComplaint webhook
  *     (same fields plus RecordType) → mapPostmarkBounce;
  *   - the Delivery webhook (RecordType "Delivery") → mapPostmarkDelivery: the only per-recipient "delivered"
@@ -41,7 +41,7 @@ const event = (type: EventType, espClass: EspClass | null = null): Outcome => ({
 const NONE: Outcome = { kind: "none" };
 
 /**
- * Every Postmark bounce type (esp-apis.md §3.3) with its TypeCode and what it becomes. Choices where the
+ * Every Postmark bounce type (https://postmarkapp.com/developer/api/bounce-api) with its TypeCode and what it becomes. Choices where the
  * reference leaves room:
  *   - Transient: Postmark is still retrying, so it is a deferral (never final, outside rates), class soft.
  *   - DnsError, SoftBounce: Postmark gave up on a temporary problem: a soft bounce.

@@ -8,7 +8,7 @@ import { ISO_INSTANT } from "../provider-record.ts";
 import { easternWallClockInstants, toEasternWallClock } from "./eastern-time.ts";
 
 /*
- * Postmark's pull APIs (esp-apis.md §3), read page by page through ProviderHttpClient (Retry-After on 429,
+ * Postmark's pull APIs (docs/sources.md#postmark), read page by page through ProviderHttpClient (Retry-After on 429,
  * jittered backoff on 5xx / network errors / malformed pages, no retry on a refused token or another 4xx).
  *
  * What each mode gives the hard-bounce rate:
@@ -31,7 +31,7 @@ import { easternWallClockInstants, toEasternWallClock } from "./eastern-time.ts"
  */
 
 export const POSTMARK_BASE_URL = "https://api.postmarkapp.com";
-/** count + offset may not exceed this (esp-apis.md §3.2, §3.4). */
+/** count + offset may not exceed this (https://postmarkapp.com/developer/api/bounce-api). */
 export const POSTMARK_RESULT_CEILING = 10_000;
 /** Largest `count` per request. */
 export const POSTMARK_MAX_COUNT = 500;
@@ -206,7 +206,7 @@ export class PostmarkClient {
    * Re-enables sending to an address Postmark deactivated after this bounce. The bounce is read first and
    * PUT /bounces/{id}/activate sent only when its CanActivate is true: Postmark's refusal code for the other
    * case is undocumented. A refusal of the PUT itself (422) is also `not_activatable`, with its code.
-   * A monitor should not call this on its own (esp-apis.md §3.2): it is for an operator's explicit request.
+   * A monitor should not call this on its own (docs/sources.md#postmark): it is for an operator's explicit request.
    */
   async activateBounce(id: number | string): Promise<ActivateResult> {
     const bounceId = String(id).trim();

@@ -9,7 +9,7 @@ import type { PostmarkClient } from "./postmark-client.ts";
 
 /**
  * Postmark re-activates by bounce, not by address: `PUT /bounces/{id}/activate` for the address's last bounce
- * (Postmark deactivates on that one), after checking CanActivate (esp-apis.md §3.2).
+ * (Postmark deactivates on that one), after checking CanActivate (https://postmarkapp.com/developer/api/bounce-api).
  */
 export class PostmarkReactivator implements SuppressionReactivator {
   readonly provider = "postmark" as const;

@@ -18,7 +18,7 @@ import {
 } from "../provider-record.ts";
 
 /*
- * SendGrid Event Webhook events (esp-apis.md §1.3, §1.12): one object of a webhook batch (a JSON array).
+ * SendGrid Event Webhook events (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event): one object of a webhook batch (a JSON array).
  * `event`, `sg_event_id`, `timestamp` and `email` are what every delivery event carries; everything else is
  * read leniently, since custom args are merged into the top level and may shadow or oddly type a field we
  * only describe with (category, ip, pool). Only the fields the verdict rests on quarantine a record.
@@ -114,7 +114,7 @@ function mapRecord(record: unknown): ProviderEvent[] {
   return [validated(out)];
 }
 
-/** A suppression export row (https://www.twilio.com/docs/sendgrid/api-reference/bounces-api/retrieve-all-bounces). */
+/** A suppression export row (docs/sources.md#sendgrid: Bounces API, retrieve all bounces). */
 function isSuppressionEntry(record: object): boolean {
   return "created" in record && "email" in record && !("sg_event_id" in record);
 }
@@ -134,7 +134,7 @@ interface Outcome {
   readonly espClass: EspClass | null;
 }
 
-/** esp-apis.md §1.12. */
+/** docs/sources.md#sendgrid. */
 function outcomeOf(e: SendgridEvent): Outcome {
   switch (e.event) {
     case "processed":

@@ -19,7 +19,7 @@ import { emailOf, epochSecondsToIso, smtpReply } from "./map-sendgrid-event.ts";
 export { SENDGRID_BASE_URLS, type SendgridRegion };
 
 /*
- * SendGrid's Suppressions API for bounces and blocks (esp-apis.md §1.7): one record per suppressed address
+ * SendGrid's Suppressions API for bounces and blocks (docs/sources.md#sendgrid): one record per suppressed address
  * (the latest), so it serves history backfill and repair, never per-send rates. Requests go through
  * ProviderHttpClient (Retry-After on 429, backoff on 5xx, stop on a refused key). SendGrid drives backoff
  * with X-RateLimit-Reset (epoch seconds) rather than Retry-After; that header is translated here.

@@ -5,7 +5,7 @@ import {
 } from "../suppression-reactivator.ts";
 import type { SendgridClient, SuppressionKind } from "./sendgrid-client.ts";
 
-/** SendGrid keeps bounces and blocks on separate lists: both are cleared (esp-apis.md §1.7). */
+/** SendGrid keeps bounces and blocks on separate lists: both are cleared (docs/sources.md#sendgrid). */
 export class SendgridReactivator implements SuppressionReactivator {
   readonly provider = "sendgrid" as const;
 

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 
 /*
- * SendGrid Signed Event Webhook (esp-apis.md §1.5): ECDSA P-256 over SHA-256 of `timestamp + rawBody`, the
+ * SendGrid Signed Event Webhook (https://sendgrid.com/docs/for-developers/tracking-events/getting-started-event-webhook-security-features/): ECDSA P-256 over SHA-256 of `timestamp + rawBody`, the
  * signature base64 ASN.1 DER in X-Twilio-Email-Event-Webhook-Signature, the timestamp (Unix seconds) in
  * X-Twilio-Email-Event-Webhook-Timestamp. SendGrid documents no replay window, so we add one. Everything
  * here reads attacker input: it answers {ok: false, reason}, never throws.

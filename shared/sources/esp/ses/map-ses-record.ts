@@ -17,7 +17,7 @@ import {
 } from "../provider-record.ts";
 
 /*
- * Amazon SES events (esp-apis.md §5). One mapper reads every shape SES data reaches us in:
+ * Amazon SES events (docs/sources.md#amazon-ses). One mapper reads every shape SES data reaches us in:
  *   (a) event publishing JSON (`eventType`), from Firehose exports or SQS with raw message delivery;
  *   (b) classic identity notifications (`notificationType`);
  *   (c) an SNS envelope whose `Message` is (a) or (b) as a string;
@@ -109,7 +109,7 @@ function mapAny(record: unknown): ProviderEvent[] {
   // One of a Lambda SNS event's `Records` (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html).
   if (record.EventSource === "aws:sns" && isObject(record.Sns)) return mapSnsEnvelope(record.Sns);
   // One of `aws sqs receive-message`'s `Messages`: the body is the SNS envelope or, with raw message
-  // delivery, the SES event itself (https://docs.aws.amazon.com/cli/latest/reference/sqs/receive-message.html).
+  // delivery, the SES event itself (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
   if (typeof record.Body === "string" && typeof record.ReceiptHandle === "string") {
     const body = parseEmbedded(record.Body, "Body");
     if (!isObject(body)) throw new RecordError(`Body: expected a JSON object, got ${kindOf(body)}`);
@@ -310,7 +310,7 @@ interface Outcome {
   readonly espClass: EspClass | null;
 }
 
-/** esp-apis.md §5.2 table; suppression-list hits are SES not even trying, so they are drops. */
+/** https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html (bounce types); suppression-list hits are SES not even trying, so they are drops. */
 function bounceOutcome(bounceType: "Permanent" | "Transient" | "Undetermined", subType: string): Outcome {
   if (bounceType === "Undetermined") return { type: "bounced", espClass: "undetermined" };
   if (bounceType === "Permanent") {

@@ -53,7 +53,7 @@ const ReceivedSchema = z.array(
 
 /**
  * The queue SES events land in (SNS or EventBridge → SQS). It never deletes on its own: the pipeline calls
- * `deleteMessages` only after the events are durably written (DESIGN.md: nothing is acknowledged early).
+ * `deleteMessages` only after the events are durably written (nothing is acknowledged early).
  */
 export class SqsQueue {
   private readonly queueUrl: string;

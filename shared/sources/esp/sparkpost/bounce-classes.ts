@@ -1,7 +1,7 @@
 import type { EspClass } from "../../../domain/classify/taxonomy.ts";
 
 /*
- * SparkPost's bounce classification table (esp-apis.md §4.4; names and descriptions as SparkPost's
+ * SparkPost's bounce classification table (https://www.sparkpost.com/docs/deliverability/bounce-classification-codes/; names and descriptions as SparkPost's
  * "Bounce Classification Codes" page words them). Events carry the code as a string in `bounce_class`.
  * SparkPost notes that soft, block and undetermined are usually temporary; only hard and admin are
  * "suppression-level".

@@ -20,7 +20,7 @@ import {
 import { ESP_CLASS_OF_CATEGORY, sparkpostBounceClass } from "./bounce-classes.ts";
 
 /*
- * SparkPost message events (esp-apis.md §4.2–4.4, §4.8, §4.9). One mapper reads both shapes:
+ * SparkPost message events (docs/sources.md#sparkpost). One mapper reads both shapes:
  *   - Events API items (`GET /api/v1/events/message` results): the event object itself, ISO `timestamp`;
  *   - webhook batch entries `{"msys": {"message_event": {...}}}` (also `gen_event`, `track_event`, ...),
  *     whose `timestamp` is historically an epoch-seconds string. `{"msys": {}}` is SparkPost's test ping.

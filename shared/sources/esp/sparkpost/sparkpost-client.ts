@@ -9,7 +9,7 @@ import {
 export { SPARKPOST_BASE_URLS, type SparkpostHttpOptions, type SparkpostRegion };
 
 /*
- * Reads SparkPost's Events API page by page (esp-apis.md §4.2) and the Metrics API's deliverability by
+ * Reads SparkPost's Events API page by page (https://developers.sparkpost.com/api/events/) and the Metrics API's deliverability by
  * recipient domain (§4.5) as a denominator cross-check. HTTP goes through ProviderHttpClient (Retry-After on
  * 429, backoff on 5xx / network errors / malformed pages, no redirects); this adds SparkPost's auth (the raw
  * key), its error bodies `{errors: [{message, code, description}]}` in messages, and guards against paging that

@@ -27,7 +27,7 @@ import {
 } from "./google-oauth.ts";
 
 /*
- * Google Postmaster Tools API v2 (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2): per domain, one domainStats:query for the
+ * Google Postmaster Tools API v2 (docs/sources.md#google-postmaster-tools): per domain, one domainStats:query for the
  * daily spam, authentication and delivery-error rates of the last days, then the compliance snapshot.
  * v2 has no domain/IP reputation metric, so none is read.
  */
@@ -119,7 +119,7 @@ const DomainComplianceSchema = z.looseObject({
   honorUnsubscribeVerdict: z.looseObject({ status: StateSchema, reason: z.string().optional() }).optional(),
 });
 /*
- * DomainComplianceStatus (https://developers.google.com/workspace/gmail/postmaster/reference/rest/v2/domains/getComplianceStatus):
+ * DomainComplianceStatus (docs/sources.md#google-postmaster-tools):
  * `complianceData` is "for the registrable domain part of the domain in name"; `subdomainComplianceData` is
  * "calculated specifically for the subdomain in name", present only for a subdomain with data of its own.
  */
