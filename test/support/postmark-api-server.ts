@@ -8,7 +8,7 @@ import {
 import { drain, sendJson } from "./http-helpers.ts";
 
 /*
- * A local Postmark speaking the pull contracts of esp-apis.md §3 over real HTTP:
+ * A local Postmark speaking the pull contracts of docs/sources.md#postmark over real HTTP:
  *   GET /bounces?count&offset[&fromdate&todate&type&messagestream]   → {TotalCount, Bounces}, newest first
  *   GET /messages/outbound?count&offset[&fromdate&todate&status&messagestream] → {TotalCount, Messages}
  *   GET /bounces/{id}  and  PUT /bounces/{id}/activate (calls recorded)

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { drain, sendJson } from "./http-helpers.ts";
 
 /*
- * A local SendGrid v3 Suppressions API (esp-apis.md §1.7) on 127.0.0.1: GET /v3/suppression/{bounces,blocks}
+ * A local SendGrid v3 Suppressions API (docs/sources.md#sendgrid) on 127.0.0.1: GET /v3/suppression/{bounces,blocks}
  * with start_time/end_time (epoch seconds, inclusive, on `created`) and limit/offset paging, and
  * DELETE /v3/suppression/{kind}/{email} (204, or 404 for an address not listed), every DELETE recorded.
  * A key other than the configured Bearer key gets SendGrid's 401 body. Faults are queued and answer the next

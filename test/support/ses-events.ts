@@ -1,7 +1,7 @@
 import { mulberry32 } from "../../shared/simulation/seeded-random.ts";
 
 /*
- * Deterministic, realistic Amazon SES event-publishing records (esp-apis.md §5.2) for tests and fixtures:
+ * Deterministic, realistic Amazon SES event-publishing records (docs/sources.md#amazon-ses) for tests and fixtures:
  * mostly deliveries, bounces with the wording real corporate gateways use, suppression-list drops,
  * transient bounces, delays and complaints. Same options → byte-identical output. Fast enough for a
  * 50k-record Firehose-style export (one JSON record per line, see `sesRecordsNdjson`).

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { drain, sendJson } from "./http-helpers.ts";
 
 /*
- * A local SparkPost speaking the Events and Metrics contracts of esp-apis.md §4.2 and §4.5 over real HTTP:
+ * A local SparkPost speaking the Events and Metrics contracts of docs/sources.md#sparkpost over real HTTP:
  *   GET /api/v1/events/message?from&to&timezone&events&per_page&cursor
  *       → {results (newest first), total_count, links: [{href, rel: "first" | "next"}]}, `next` relative and
  *         carrying the cursor, absent on the last page;

@@ -9,7 +9,7 @@ import { launchChromium } from "../../support/chromium.ts";
 import { BLOCKLISTED_IP, buildEmptyReport, buildFixtureReport, MALICIOUS_TEXT } from "./fixture-report.ts";
 
 /**
- * The HTML report in a real headless Chromium (DESIGN.md: "the HTML report in headless Chromium"). Never
+ * The HTML report in a real headless Chromium. Never
  * skipped: without Chromium, launchChromium() fails and says how to install it.
  */
 

@@ -456,7 +456,7 @@ describe("generateHistory: injected incidents", () => {
       );
       expect(categories).toEqual(new Set([inc.expected.category]));
     }
-    // Microsoft 365's directory copy answers with Directory-Based Edge Blocking (gateways.md §3.1).
+    // Microsoft 365's directory copy answers with Directory-Based Edge Blocking (docs/sources.md#directory-copy-validation).
     const texts = (unknown?.eventIds ?? []).map((id) => byId.get(id)?.smtp?.text ?? "");
     const dbeb = /^550 5\.4\.1 Recipient address rejected: Access denied\. AS\(201806281\)/;
     expect(texts.filter((t) => !dbeb.test(t))).toEqual([]);

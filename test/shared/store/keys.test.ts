@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { keys, partitionDateOf, utcDate } from "../../../shared/store/keys.ts";
 
 describe("storage keys", () => {
-  it("lays out events, raw and quarantine as DESIGN.md says (Hive partitions for Athena)", () => {
+  it("lays out events, raw and quarantine (Hive partitions for Athena)", () => {
     expect(keys.events("ses", "2026-11-20", "import-abc")).toBe(
       "events/source=ses/dt=2026-11-20/import-abc.ndjson.gz",
     );

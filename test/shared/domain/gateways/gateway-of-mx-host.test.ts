@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GATEWAYS, type GatewayId } from "../../../../shared/domain/gateways/catalogue.ts";
 import { gatewayOfMxHost, gatewayOfMxHosts } from "../../../../shared/domain/gateways/gateway-of-mx-host.ts";
 
-// Real-world MX host shapes from shared/reference/gateways.md §1.
+// Real-world MX host shapes from docs/sources.md#gateway-fingerprints.
 const CASES: ReadonlyArray<readonly [string, GatewayId]> = [
   ["acme-com.mail.protection.outlook.com", "microsoft365"],
   ["acme-com.l-v1.mx.microsoft", "microsoft365"],

@@ -9,7 +9,7 @@ import { mapSendgridEvent } from "../../../../../shared/sources/esp/sendgrid/map
 const TS = 1717000000;
 const MSG = "LRzXl66sR2a93ZvKQZg3fg";
 
-/** One webhook event as SendGrid posts it (esp-apis.md §1.3), the base every case varies. */
+/** One webhook event as SendGrid posts it (docs/sources.md#sendgrid), the base every case varies. */
 function sg(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     email: "A.Lee@Acme-Corp.com",

@@ -6,7 +6,7 @@ import {
 import type { MappedRecord } from "../../../../../shared/sources/esp/provider-record.ts";
 import { mapSesRecord } from "../../../../../shared/sources/esp/ses/map-ses-record.ts";
 
-// Hand-written records shaped like the SES documentation's examples (esp-apis.md §5.2).
+// Hand-written records shaped like the SES documentation's examples (docs/sources.md#amazon-ses).
 const MESSAGE_ID = "0102018fc1a2b3c4-5d6e7f80-1234-4abc-9def-0123456789ab-000000";
 const FEEDBACK_ID = "0100018fc1a2b9aa-1b2c3d4e-5f60-4a1b-8c2d-3e4f5a6b7c8d-000000";
 

@@ -7,7 +7,7 @@ import {
   sparkpostBounceClass,
 } from "../../../../../shared/sources/esp/sparkpost/bounce-classes.ts";
 
-/** esp-apis.md §4.4, transcribed: code, name, category. */
+/** https://www.sparkpost.com/docs/deliverability/bounce-classification-codes/, transcribed: code, name, category. */
 const REFERENCE: ReadonlyArray<readonly [number, string, string]> = [
   [1, "Undetermined", "undetermined"],
   [10, "Invalid Recipient", "hard"],
