@@ -4,9 +4,8 @@
  *
  *   npm run eval:classify [-- [--misses] FILE...]
  *
- * Without files it scores ../shared/data/bounces-dev.ndjson (or the vendored copy in eval/dev) and every
- * held-out set it finds (eval/heldout/*.ndjson, ../shared/data/*heldout*.ndjson). `--misses` lists wrong
- * answers. Exits 1 if the dev set misses its targets, 2 for a missing or malformed file.
+ * Without files it scores the dev set (eval/dev/bounces-dev.ndjson) and every held-out set in eval/heldout/;
+ * other labelled sets can be named as FILE arguments. `--misses` lists wrong answers. Exits 1 if the dev set misses its targets, 2 for a missing or malformed file.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -50,19 +49,18 @@ function report(file: string, s: ClassifierScore, misses: boolean): void {
 const args = process.argv.slice(2);
 const showMisses = args.includes("--misses");
 const named = args.filter((a) => !a.startsWith("--"));
-const sharedDev = resolve("../shared/data/bounces-dev.ndjson");
-const dev = existsSync(sharedDev) ? sharedDev : resolve("eval/dev/bounces-dev.ndjson");
-const heldOut = (dir: string, all: boolean): string[] =>
+const dev = resolve("eval/dev/bounces-dev.ndjson");
+const heldOut = (dir: string): string[] =>
   existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith(".ndjson") && (all || /held-?out/i.test(f)))
+        .filter((f) => f.endsWith(".ndjson"))
         .sort()
         .map((f) => resolve(join(dir, f)))
     : [];
 const files =
   named.length > 0
     ? named.map((f) => resolve(f))
-    : [dev, ...heldOut("eval/heldout", true), ...heldOut("../shared/data", false)];
+    : [dev, ...heldOut("eval/heldout")];
 
 let belowTarget = false;
 for (const file of files) {

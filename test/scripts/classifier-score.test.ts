@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadLabelled, scoreClassifier } from "../../scripts/lib/classifier-score.ts";
 
-// The vendored copy of ../shared/data/bounces-dev.ndjson: a regression floor, not something tuned against.
+// The dev set in eval/dev: a regression floor, not something tuned against.
 describe("classifier on the labelled dev set", () => {
   const score = scoreClassifier(loadLabelled("eval/dev/bounces-dev.ndjson"));
 
