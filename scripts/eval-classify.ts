@@ -57,10 +57,7 @@ const heldOut = (dir: string): string[] =>
         .sort()
         .map((f) => resolve(join(dir, f)))
     : [];
-const files =
-  named.length > 0
-    ? named.map((f) => resolve(f))
-    : [dev, ...heldOut("eval/heldout")];
+const files = named.length > 0 ? named.map((f) => resolve(f)) : [dev, ...heldOut("eval/heldout")];
 
 let belowTarget = false;
 for (const file of files) {
